@@ -1,0 +1,39 @@
+SHELL := /bin/bash
+PYTHON ?= $(shell command -v python3.12 || command -v python3.13 || command -v python3)
+VENV := .venv
+BIN := $(VENV)/bin
+PG_URL ?= postgres://postgres@127.0.0.1:5432
+
+.PHONY: install db run test lint browser bench
+
+$(BIN)/python:
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install -q --upgrade pip
+
+$(VENV)/.installed: pyproject.toml | $(BIN)/python
+	$(BIN)/pip install -e '.[dev]'
+	touch $@
+
+install: $(VENV)/.installed
+
+db: install
+	@psql "$(PG_URL)/postgres" -tAc "SELECT 1 FROM pg_database WHERE datname='tutorgraph'" | grep -q 1 \
+		|| psql "$(PG_URL)/postgres" -c "CREATE DATABASE tutorgraph"
+	$(BIN)/python manage.py migrate --noinput
+
+run: db
+	$(BIN)/python manage.py seed_demo
+	$(BIN)/python -m config.stack
+
+browser:
+	@test -x /usr/bin/chromium || { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium; } \
+		|| echo "Debian's chromium could not be installed: browser tests will be skipped"
+
+lint: install
+	$(BIN)/ruff check .
+
+test: install browser lint
+	$(BIN)/python -m pytest
+
+bench: install
+	$(BIN)/python bench/turn_overhead.py

@@ -1,0 +1,1 @@
+"""LangGraph graphs: tutor, misconception, atlas, leap, simulated_student."""

@@ -1,0 +1,375 @@
+"""LeaP peer reasoning (Luo et al., 2025): N paths of one problem swap summaries every T tokens.
+
+Runs on any completions endpoint: the prompt is rendered once as plain text and every path is
+continued as raw text. Small non-reasoning models have no `</think>`, so a path is finished
+when the engine stops on its own (EOS or a stop string) or when it writes a complete
+"Final answer: …" line; at the round limit the others are forced to answer.
+"""
+
+from __future__ import annotations
+
+import random
+import re
+from collections.abc import Sequence
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import asdict, dataclass, replace
+from functools import partial
+from typing import Literal, TypedDict
+
+from langgraph.graph import END, START, StateGraph
+
+from agents.graphs.routing import ROUTERS, Router, route_peers
+from agents.llm import LLM, LLMCall
+from agents.math import answers_match, extract_answer
+from agents.tracing import Tracer
+
+PROMPT = (
+    "System: You are a careful maths solver.\n"
+    "User: Solve the problem below. Reason step by step, one short step per line, and finish"
+    ' with a line "Final answer: <number>".{tag_note}\n'
+    "Problem: {problem}\n"
+    "Assistant: Let's solve it step by step.\n"
+)
+TAG_NOTE = (" Now and then you will recap your progress inside <summarize></summarize>, and other"
+            " solvers' recaps will appear inside <comment></comment>: check them against your"
+            " own steps.")
+TRIGGERS = ("Let me quickly recap my reasoning so far.", "Let me briefly sum up where I am.",
+            "Time to recap what I have found so far.")
+OPENERS = ("In short, my current conclusions are that", "To sum up, so far I have found that",
+           "Briefly, what I know so far is that")
+REFLECT = "Let me check whether any peer's conclusion differs from mine before I go on.\n"
+# llama-cpp-python's server serves one request at a time, and a new one interrupts the running one
+SEQUENTIAL_ENGINES = ("embedded",)
+FORCE = "\nFinal answer:"
+STOP = ("</think>", "\nUser:", "\nProblem:")
+SUMMARY_STOP = ("</summarize>", "</think>", "<comment>")
+ANSWER_LINE = re.compile(r"(final answer\s*[:=]?[ \t]*\S|\\boxed\{)[^\n]*", re.IGNORECASE)
+OWN_TAG = re.compile(r"</?(?:comment|summarize)>")
+SENTENCE_END = re.compile(r"[.!?](?=\s)|\n")  # the paper cuts paragraphs; T is small here
+OWN_KINDS = ("prefix", "reasoning", "answer")
+
+
+@dataclass(frozen=True)
+class LeapConfig:
+    """One LeaP run: N paths, a LeaP block every T tokens, k peers per path."""
+
+    n_paths: int = 4
+    every_tokens: int = 128
+    top_k: int = 2
+    router: Router = "dispersed"
+    max_rounds: int = 4
+    summary_tokens: int = 64
+    answer_tokens: int = 48
+    temperature: float = 0.6
+    seed: int = 0
+
+    def __post_init__(self) -> None:
+        if self.router not in ROUTERS:
+            raise ValueError(f"unknown router {self.router!r}; choose one of {', '.join(ROUTERS)}")
+        sizes = ("n_paths", "every_tokens", "max_rounds", "summary_tokens", "answer_tokens")
+        for name in sizes:
+            if getattr(self, name) < 1:
+                raise ValueError(f"{name} must be at least 1")
+        if self.top_k < 0:
+            raise ValueError("top_k must not be negative")
+
+
+@dataclass(frozen=True)
+class Segment:
+    """A stretch of a path's text: the prompt, a given prefix, its own work or peer input."""
+
+    kind: Literal["prompt", "prefix", "reasoning", "summary", "peers", "answer"]
+    round: int
+    text: str
+
+
+@dataclass(frozen=True)
+class PeerBlock:
+    """Peer summaries inserted after `round`, `offset` characters into the path's text."""
+
+    round: int
+    offset: int
+    peers: tuple[int, ...]
+    text: str
+
+
+@dataclass(frozen=True)
+class LeapPath:
+    """One reasoning path, verbatim and in segments, with its answer after every round."""
+
+    index: int
+    segments: tuple[Segment, ...]
+    prefixed: bool = False
+    finished: bool = False
+    answers_by_round: tuple[str | None, ...] = ()
+    peer_blocks: tuple[PeerBlock, ...] = ()
+    tokens: int = 0
+
+    @property
+    def text(self) -> str:
+        return "".join(s.text for s in self.segments)
+
+    @property
+    def own_text(self) -> str:
+        """What the path itself wrote (prefix included), without prompt, recaps or peers."""
+        return "".join(s.text for s in self.segments if s.kind in OWN_KINDS)
+
+    @property
+    def answer(self) -> str | None:
+        return self.answers_by_round[-1] if self.answers_by_round else None
+
+
+@dataclass(frozen=True)
+class LeapResult:
+    """The voted answer of one problem and every path that led to it."""
+
+    problem: str
+    mode: Literal["leap", "independent"]
+    answer: str | None
+    paths: tuple[LeapPath, ...]
+    rounds: int
+
+    @property
+    def total_tokens(self) -> int:
+        """Completion tokens of every call: reasoning, summaries and forced answers."""
+        return sum(p.tokens for p in self.paths)
+
+
+class LeapState(TypedDict, total=False):
+    problem: str
+    prefixes: list[str]
+    paths: list[LeapPath]
+    round: int
+    summaries: dict[int, str]
+    routes: dict[int, list[int]]
+    answer: str | None
+
+
+def render_prompt(problem: str, *, exchange: bool = True) -> str:
+    """The shared prompt; the tag note (as the paper gives untrained models) only with LeaP."""
+    return PROMPT.format(problem=problem.strip(), tag_note=TAG_NOTE if exchange else "")
+
+
+def close_chunk(chunk: str, finish_reason: str | None) -> tuple[str, bool]:
+    """Cut a chunk at a LeaP tag it wrote itself, or after its first complete answer line.
+
+    Returns the chunk and whether the path is finished: the engine stopped or it answered.
+    """
+    ended = finish_reason == "stop"
+    if tag := OWN_TAG.search(chunk):  # small models imitate the blocks: no invented peers
+        chunk, ended = chunk[: tag.start()], False
+    match = ANSWER_LINE.search(chunk)
+    if match and (match.end() < len(chunk) or ended or tag):
+        return chunk[: match.end() + 1], True  # what a small model rambles on with is dropped
+    return chunk, ended
+
+
+def cut_partial_sentence(text: str) -> str:
+    """Drop what follows the last line break or sentence end; keep all if there is none."""
+    ends = [m.end() for m in SENTENCE_END.finditer(text)]
+    return text[: ends[-1]] if ends else text
+
+
+def extend(path: LeapPath, segment: Segment, call: LLMCall) -> LeapPath:
+    """The path with a segment appended and the call's completion tokens counted."""
+    return replace(path, segments=(*path.segments, segment),
+                   tokens=path.tokens + call.usage.completion_tokens)
+
+
+def without_partial_sentence(path: LeapPath) -> LeapPath:
+    """The path with the unfinished tail of its latest work cut, ready for a recap."""
+    *head, last = path.segments
+    return replace(path, segments=(*head, replace(last, text=cut_partial_sentence(last.text))))
+
+
+def peer_block(summaries: Sequence[str]) -> str:
+    """The `<comment>` block a path reads: one `Peer i: "…"` line per routed summary."""
+    if not summaries:
+        return "<comment>\nno comments\n</comment>\n"
+    lines = "".join(f'Peer {n}: "{summary}"\n' for n, summary in enumerate(summaries, 1))
+    return f"<comment>\n{lines}</comment>\n{REFLECT}"
+
+
+def majority_vote(answers: Sequence[str | None]) -> str | None:
+    """The most common answer, equivalent forms counted together and missing answers ignored.
+
+    A tie goes to the answer given by the lowest path index; it is returned in that form.
+    """
+    groups: list[list[str]] = []
+    for answer in answers:
+        if answer is None:
+            continue
+        group = next((g for g in groups if answers_match(answer, g[0])), None)
+        if group is None:
+            groups.append([answer])
+        else:
+            group.append(answer)
+    return max(groups, key=len)[0] if groups else None
+
+
+def after_generate(state: LeapState, *, max_rounds: int, exchange: bool) -> str:
+    """Answer at the round limit or once every path is done; otherwise exchange and go on."""
+    if state["round"] >= max_rounds or all(p.finished for p in state["paths"]):
+        return "force_answer"
+    return "summarize" if exchange else "generate"
+
+
+def complete_all(llm: LLM, prompts: dict[int, str], **params) -> dict[int, LLMCall]:
+    """Send one request per path, concurrently where the engine allows; calls by path index."""
+    if not prompts:
+        return {}
+    workers = 1 if llm.engine in SEQUENTIAL_ENGINES else len(prompts)
+    with ThreadPoolExecutor(max_workers=workers) as pool:
+        futures = {i: pool.submit(llm.complete, prompt, **params) for i, prompt in prompts.items()}
+        return {i: future.result() for i, future in futures.items()}
+
+
+def build_leap_graph(llm: LLM, config: LeapConfig, *, tracer: Tracer, exchange: bool = True):
+    """Wire `start → generate ⇄ summarize → route → share`, then `force_answer → vote`.
+
+    With `exchange=False` the paths only generate: the independent-sampling baseline.
+    """
+
+    def record(name: str, index: int, call: LLMCall, **attributes) -> None:
+        with tracer.span(name, path=index, tokens=call.usage.completion_tokens, **attributes):
+            tracer.record_call(call)
+
+    def start(state: LeapState) -> LeapState:
+        prompt, prefixes = render_prompt(state["problem"], exchange=exchange), state["prefixes"]
+        paths = []
+        for i in range(config.n_paths):
+            prefix = prefixes[i] if i < len(prefixes) else ""
+            segments = (Segment("prompt", 0, prompt),) + ((Segment("prefix", 0, prefix),)
+                                                           if prefix else ())
+            paths.append(LeapPath(index=i, segments=segments, prefixed=bool(prefix)))
+        return {"paths": paths, "round": 0}
+
+    def generate(state: LeapState) -> LeapState:
+        round_, paths = state["round"] + 1, list(state["paths"])
+        alive = [p for p in paths if not p.finished]
+        with tracer.span("leap.generate", round=round_, alive=[p.index for p in alive]):
+            calls = complete_all(llm, {p.index: p.text for p in alive},
+                                 max_tokens=config.every_tokens, temperature=config.temperature,
+                                 stop=STOP)
+            for p in alive:
+                call = calls[p.index]
+                chunk, finished = close_chunk(call.completion, call.finish_reason)
+                path = extend(p, Segment("reasoning", round_, chunk), call)
+                path = replace(path, finished=finished, answers_by_round=(
+                    *path.answers_by_round, extract_answer(path.own_text)))
+                record("leap.path", p.index, call, round=round_, finished=finished,
+                       answer=path.answer)
+                paths[p.index] = path
+        return {"paths": paths, "round": round_}
+
+    def summarize(state: LeapState) -> LeapState:
+        round_, paths = state["round"], list(state["paths"])
+        rng = random.Random(f"{config.seed}/{round_}")
+        alive = [without_partial_sentence(p) for p in paths if not p.finished]
+        cues = {p.index: f"\n{rng.choice(TRIGGERS)}\n<summarize> {rng.choice(OPENERS)}"
+                for p in alive}
+        with tracer.span("leap.summarize", round=round_):
+            calls = complete_all(llm, {p.index: p.text + cues[p.index] for p in alive},
+                                 max_tokens=config.summary_tokens, temperature=config.temperature,
+                                 stop=SUMMARY_STOP)
+            summaries = {}
+            for p in alive:
+                call = calls[p.index]
+                summaries[p.index] = " ".join(call.completion.split())  # routed without opener
+                text = f"{cues[p.index]}{call.completion.rstrip()}</summarize>\n"
+                paths[p.index] = extend(p, Segment("summary", round_, text), call)
+                record("leap.summary", p.index, call, round=round_, summary=summaries[p.index])
+        return {"paths": paths, "summaries": summaries}
+
+    def route(state: LeapState) -> LeapState:
+        with tracer.span("leap.route", round=state["round"], router=config.router,
+                         top_k=config.top_k) as span:
+            routes = route_peers(state["summaries"], config.router, config.top_k)
+            span.attributes["heard"] = routes
+        return {"routes": routes}
+
+    def share(state: LeapState) -> LeapState:
+        round_, paths = state["round"], list(state["paths"])
+        with tracer.span("leap.share", round=round_):
+            for i, peers in state["routes"].items():
+                p, text = paths[i], peer_block([state["summaries"][j] for j in peers])
+                block = PeerBlock(round=round_, offset=len(p.text), peers=tuple(peers), text=text)
+                paths[i] = replace(p, segments=(*p.segments, Segment("peers", round_, text)),
+                                   peer_blocks=(*p.peer_blocks, block))
+        return {"paths": paths}
+
+    def force_answer(state: LeapState) -> LeapState:
+        paths = list(state["paths"])
+        todo = [p for p in paths if not p.finished or p.answer is None]
+        with tracer.span("leap.force_answer", paths=[p.index for p in todo]):
+            calls = complete_all(llm, {p.index: p.text + FORCE for p in todo},
+                                 max_tokens=config.answer_tokens, temperature=config.temperature,
+                                 stop=("\n",))
+            for p in todo:
+                call, last_round = calls[p.index], len(p.answers_by_round)
+                path = extend(p, Segment("answer", last_round, FORCE + call.completion), call)
+                # the forced answer closes the path's last round, so it replaces that round's
+                path = replace(path, finished=True, answers_by_round=(
+                    *p.answers_by_round[:-1], extract_answer(path.own_text)))
+                record("leap.path", p.index, call, round=last_round, forced=True,
+                       answer=path.answer)
+                paths[p.index] = path
+        return {"paths": paths}
+
+    def vote(state: LeapState) -> LeapState:
+        answers = [p.answer for p in state["paths"]]
+        with tracer.span("leap.vote", answers=answers) as span:
+            span.attributes["answer"] = answer = majority_vote(answers)
+        return {"answer": answer}
+
+    graph = StateGraph(LeapState)
+    graph.add_node("start", start)
+    graph.add_node("generate", generate)
+    graph.add_node("summarize", summarize)
+    graph.add_node("route", route)
+    graph.add_node("share", share)
+    graph.add_node("force_answer", force_answer)
+    graph.add_node("vote", vote)
+    graph.add_edge(START, "start")
+    graph.add_edge("start", "generate")
+    graph.add_conditional_edges(
+        "generate", partial(after_generate, max_rounds=config.max_rounds, exchange=exchange),
+        ["summarize", "generate", "force_answer"])
+    graph.add_edge("summarize", "route")
+    graph.add_edge("route", "share")
+    graph.add_edge("share", "generate")
+    graph.add_edge("force_answer", "vote")
+    graph.add_edge("vote", END)
+    return graph.compile()
+
+
+def run_leap(llm: LLM, problem: str, config: LeapConfig, *, tracer: Tracer | None = None,
+             prefixes: Sequence[str] | None = None) -> LeapResult:
+    """Solve one problem with LeaP: N paths exchange summaries every T tokens, then vote.
+
+    `prefixes[i]` (if given and not empty) starts path i from that text, e.g. a wrong start.
+    """
+    return _run(llm, problem, config, tracer=tracer, prefixes=prefixes, exchange=True)
+
+
+def run_independent(llm: LLM, problem: str, config: LeapConfig,
+                    prefixes: Sequence[str] | None = None, *,
+                    tracer: Tracer | None = None) -> LeapResult:
+    """The baseline: the same N paths, rounds and per-path token cap, no exchange, same vote."""
+    return _run(llm, problem, config, tracer=tracer, prefixes=prefixes, exchange=False)
+
+
+def _run(llm: LLM, problem: str, config: LeapConfig, *, tracer: Tracer | None,
+         prefixes: Sequence[str] | None, exchange: bool) -> LeapResult:
+    prefixes = list(prefixes or [])
+    if len(prefixes) > config.n_paths:
+        raise ValueError(f"{len(prefixes)} prefixes for {config.n_paths} paths")
+    tracer = tracer or Tracer()
+    mode: Literal["leap", "independent"] = "leap" if exchange else "independent"
+    graph = build_leap_graph(llm, config, tracer=tracer, exchange=exchange)
+    with tracer.span(mode, problem=problem, **asdict(config)) as span:
+        state = graph.invoke({"problem": problem, "prefixes": prefixes},
+                             {"recursion_limit": 4 * config.max_rounds + 8})
+        span.attributes["answer"] = state["answer"]
+    return LeapResult(problem=problem, mode=mode, answer=state["answer"],
+                      paths=tuple(state["paths"]), rounds=state["round"])

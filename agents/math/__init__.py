@@ -1,0 +1,5 @@
+"""Answer extraction and equivalence for maths answers (math-verify + sympy, never an LLM)."""
+
+from agents.math.answers import answers_match, extract_answer, gold_final_answer, numbers_in
+
+__all__ = ["answers_match", "extract_answer", "gold_final_answer", "numbers_in"]

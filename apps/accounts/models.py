@@ -1,0 +1,57 @@
+"""People, their roles, and the schools and classrooms they belong to."""
+
+from django.conf import settings
+from django.contrib.auth.models import AbstractUser
+from django.db import models
+
+
+class User(AbstractUser):
+    class Role(models.TextChoices):
+        STUDENT = "student"
+        TEACHER = "teacher"
+        ANNOTATOR = "annotator"
+        ADMIN = "admin"
+
+    role = models.CharField(max_length=16, choices=Role.choices, default=Role.STUDENT)
+
+    def has_role(self, *roles: str) -> bool:
+        """Admins (and superusers) pass every role check."""
+        return self.is_superuser or self.role == self.Role.ADMIN or self.role in roles
+
+
+class School(models.Model):
+    name = models.CharField(max_length=200, unique=True)
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class Classroom(models.Model):
+    school = models.ForeignKey(School, on_delete=models.CASCADE, related_name="classrooms")
+    name = models.CharField(max_length=200)
+    teacher = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT,
+                                related_name="classrooms_taught")
+    telling_budget_turn = models.PositiveSmallIntegerField(
+        default=5, help_text="The tutor may not tell the answer before this student turn.")
+    students = models.ManyToManyField(settings.AUTH_USER_MODEL, through="Enrolment",
+                                      related_name="classrooms")
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["school", "name"], name="uniq_class_name")]
+
+    def __str__(self) -> str:
+        return f"{self.school} / {self.name}"
+
+
+class Enrolment(models.Model):
+    classroom = models.ForeignKey(Classroom, on_delete=models.CASCADE)
+    student = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE)
+    data_sharing_consent = models.BooleanField(default=True)
+    enrolled_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["classroom", "student"],
+                                               name="uniq_enrolment")]
+
+    def __str__(self) -> str:
+        return f"{self.student} in {self.classroom}"

@@ -1,0 +1,11 @@
+from django.contrib.auth.decorators import login_required
+from django.shortcuts import redirect
+
+HOME_BY_ROLE = {"student": "problem_list", "teacher": "problem_list",
+                "annotator": "problem_list", "admin": "trace_list"}
+
+
+@login_required
+def home(request):
+    role = "admin" if request.user.has_role() else request.user.role
+    return redirect(HOME_BY_ROLE[role])

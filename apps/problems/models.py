@@ -1,0 +1,25 @@
+"""The problem bank: statements, gold answers and worked solutions, with where they came from."""
+
+from django.db import models
+
+
+class Problem(models.Model):
+    statement = models.TextField()
+    gold_answer = models.CharField(max_length=200)
+    solution = models.TextField(help_text="Worked solution, verbatim from the source.")
+    skills = models.JSONField(default=list, blank=True)
+    source = models.CharField(max_length=40, help_text="e.g. gsm8k/test, mathdial/dev")
+    source_key = models.CharField(max_length=80, help_text="Identity of the item in its source.")
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["source", "source_key"],
+                                               name="uniq_problem_source")]
+        ordering = ["id"]
+
+    def __str__(self) -> str:
+        return f"{self.source}#{self.source_key}"
+
+    @property
+    def title(self) -> str:
+        return self.statement if len(self.statement) < 80 else self.statement[:77] + "…"

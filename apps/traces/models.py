@@ -1,0 +1,91 @@
+"""Runs of agent graphs: a tree of spans, and every LLM call with its prompt and completion."""
+
+from django.conf import settings
+from django.contrib.contenttypes.fields import GenericForeignKey
+from django.contrib.contenttypes.models import ContentType
+from django.db import models
+
+
+class Run(models.Model):
+    class Source(models.TextChoices):
+        TUTORING = "tutoring"
+        EVALUATION = "evaluation"
+        ATLAS = "atlas"
+        LEAP = "leap"
+
+    class Status(models.TextChoices):
+        OK = "ok"
+        FAILED = "failed"
+
+    source = models.CharField(max_length=16, choices=Source.choices)
+    name = models.CharField(max_length=80)
+    status = models.CharField(max_length=16, choices=Status.choices, default=Status.OK)
+    error = models.TextField(blank=True)
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True,
+                             blank=True, related_name="+")
+    engine = models.CharField(max_length=40, blank=True)
+    model = models.CharField(max_length=200, blank=True)
+    subject_type = models.ForeignKey(ContentType, on_delete=models.CASCADE, null=True,
+                                     blank=True)
+    subject_id = models.PositiveBigIntegerField(null=True, blank=True)
+    subject = GenericForeignKey("subject_type", "subject_id")
+    started_at = models.DateTimeField()
+    ended_at = models.DateTimeField()
+    prompt_tokens = models.PositiveIntegerField(default=0)
+    completion_tokens = models.PositiveIntegerField(default=0)
+
+    class Meta:
+        ordering = ["-started_at"]
+        indexes = [models.Index(fields=["subject_type", "subject_id"])]
+
+    @property
+    def duration_ms(self) -> float:
+        return (self.ended_at - self.started_at).total_seconds() * 1000
+
+    def __str__(self) -> str:
+        return f"run {self.pk} {self.source}/{self.name}"
+
+
+class Span(models.Model):
+    run = models.ForeignKey(Run, on_delete=models.CASCADE, related_name="spans")
+    parent = models.ForeignKey("self", on_delete=models.CASCADE, null=True, blank=True,
+                               related_name="children")
+    position = models.PositiveIntegerField()
+    name = models.CharField(max_length=80)
+    started_at = models.DateTimeField()
+    ended_at = models.DateTimeField()
+    attributes = models.JSONField(default=dict, blank=True)
+    error = models.TextField(blank=True)
+
+    class Meta:
+        ordering = ["run", "position"]
+
+    @property
+    def duration_ms(self) -> float:
+        return (self.ended_at - self.started_at).total_seconds() * 1000
+
+    def __str__(self) -> str:
+        return f"span {self.name} of run {self.run_id}"
+
+
+class LLMCall(models.Model):
+    run = models.ForeignKey(Run, on_delete=models.CASCADE, related_name="llm_calls")
+    span = models.ForeignKey(Span, on_delete=models.CASCADE, related_name="llm_calls")
+    engine = models.CharField(max_length=40)
+    model = models.CharField(max_length=200)
+    kind = models.CharField(max_length=16)
+    messages = models.JSONField(null=True, blank=True)
+    prompt = models.TextField(blank=True)
+    completion = models.TextField(blank=True)
+    prompt_tokens = models.PositiveIntegerField(default=0)
+    completion_tokens = models.PositiveIntegerField(default=0)
+    latency_ms = models.FloatField(default=0)
+    finish_reason = models.CharField(max_length=32, blank=True)
+    params = models.JSONField(default=dict, blank=True)
+    error = models.TextField(blank=True)
+
+    class Meta:
+        ordering = ["id"]
+
+    def __str__(self) -> str:
+        return f"{self.kind} call to {self.engine}/{self.model}"

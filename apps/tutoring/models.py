@@ -1,0 +1,83 @@
+"""Tutoring sessions and their turns, kept verbatim with what the tutor graph derived."""
+
+from django.conf import settings
+from django.db import models
+
+from apps.problems.models import Problem
+
+
+class TutoringSession(models.Model):
+    class Status(models.TextChoices):
+        ACTIVE = "active"
+        SOLVED = "solved"
+        CLOSED = "closed"
+
+    class Origin(models.TextChoices):
+        STUDENT = "student"
+        EVALUATION = "evaluation"
+
+    student = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE,
+                                related_name="tutoring_sessions", null=True, blank=True)
+    problem = models.ForeignKey(Problem, on_delete=models.PROTECT, related_name="sessions")
+    classroom = models.ForeignKey("accounts.Classroom", on_delete=models.SET_NULL, null=True,
+                                  blank=True, related_name="sessions")
+    status = models.CharField(max_length=16, choices=Status.choices, default=Status.ACTIVE)
+    origin = models.CharField(max_length=16, choices=Origin.choices, default=Origin.STUDENT)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["-updated_at"]
+
+    @property
+    def group_name(self) -> str:
+        return f"session-{self.pk}"
+
+    def __str__(self) -> str:
+        return f"session {self.pk} on problem {self.problem_id}"
+
+
+class Turn(models.Model):
+    class Author(models.TextChoices):
+        STUDENT = "student"
+        TUTOR = "tutor"
+        TEACHER = "teacher"
+
+    class Status(models.TextChoices):
+        PENDING = "pending"
+        STREAMING = "streaming"
+        DONE = "done"
+        FAILED = "failed"
+
+    session = models.ForeignKey(TutoringSession, on_delete=models.CASCADE, related_name="turns")
+    index = models.PositiveIntegerField()
+    author = models.CharField(max_length=16, choices=Author.choices)
+    author_user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.SET_NULL,
+                                    null=True, blank=True, related_name="+")
+    text = models.TextField(blank=True, help_text="Verbatim, as typed or generated.")
+    status = models.CharField(max_length=16, choices=Status.choices, default=Status.DONE)
+    reply_to = models.ForeignKey("self", on_delete=models.CASCADE, null=True, blank=True,
+                                 related_name="replies")
+    # What the tutor graph derived, stored next to the text, never instead of it.
+    student_answer = models.CharField(max_length=200, blank=True)
+    is_correct = models.BooleanField(null=True, blank=True)
+    move = models.CharField(max_length=16, blank=True)
+    error = models.TextField(blank=True)
+    attempts = models.PositiveSmallIntegerField(default=0)
+    created_at = models.DateTimeField(auto_now_add=True)
+    completed_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["session", "index"]
+        constraints = [
+            models.UniqueConstraint(fields=["session", "index"], name="uniq_turn_index"),
+            models.UniqueConstraint(fields=["reply_to"], condition=models.Q(author="tutor"),
+                                    name="one_tutor_reply_per_turn"),
+        ]
+
+    @property
+    def in_progress(self) -> bool:
+        return self.status in (self.Status.PENDING, self.Status.STREAMING)
+
+    def __str__(self) -> str:
+        return f"turn {self.index} ({self.author}) of session {self.session_id}"

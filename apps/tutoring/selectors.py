@@ -1,0 +1,36 @@
+"""Read paths of tutoring, with the access rule for sessions decided in one place."""
+
+from django.db.models import Q, QuerySet
+
+from apps.problems.models import Problem
+from apps.tutoring.models import Turn, TutoringSession
+
+
+def sessions_visible_to(user) -> QuerySet[TutoringSession]:
+    """Students see their own sessions, teachers their classes', admins all."""
+    qs = TutoringSession.objects.select_related("problem", "student")
+    if not user.is_authenticated:
+        return qs.none()
+    if user.has_role():
+        return qs
+    if user.role == "teacher":
+        return qs.filter(classroom__teacher=user)
+    if user.role == "student":
+        return qs.filter(student=user)
+    return qs.none()
+
+
+def session_for(user, session_id: int) -> TutoringSession | None:
+    return sessions_visible_to(user).filter(pk=session_id).first()
+
+
+def can_write(user, session: TutoringSession) -> bool:
+    return session.student_id == user.pk
+
+
+def problems_for(user) -> QuerySet[Problem]:
+    return Problem.objects.filter(Q(source__startswith="gsm8k") | Q(source="demo"))
+
+
+def turns_of(session: TutoringSession) -> list[Turn]:
+    return list(session.turns.select_related("author_user").order_by("index"))

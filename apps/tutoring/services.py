@@ -1,0 +1,144 @@
+"""Write paths of tutoring: start a session, take a student's message, run the tutor's turn."""
+
+from __future__ import annotations
+
+import logging
+
+from django.conf import settings
+from django.db import transaction
+from django.db.models import Max
+from django.template.loader import render_to_string
+from django.utils import timezone
+
+from agents.graphs.tutor import run_tutor_turn
+from agents.llm import LLMError
+from agents.tracing import Tracer
+from apps.engines import get_llm
+from apps.problems.models import Problem
+from apps.traces.models import Run
+from apps.traces.services import save_run
+from apps.tutoring.models import Turn, TutoringSession
+from apps.tutoring.streaming import TurnStream, publish_html
+
+log = logging.getLogger(__name__)
+MAX_ATTEMPTS = 3
+RETRY_MESSAGE = "The tutor could not answer just now. Please send your message again."
+
+
+class TutoringError(ValueError):
+    """A request a person can fix; the message says how."""
+
+
+def start_session(student, problem: Problem) -> TutoringSession:
+    """Open a session on a problem, in the student's classroom if they have one."""
+    classroom = student.classrooms.order_by("id").first()
+    return TutoringSession.objects.create(student=student, problem=problem, classroom=classroom)
+
+
+def validate_message(text: object) -> str:
+    if not isinstance(text, str) or not text.strip():
+        raise TutoringError("Write a message before sending.")
+    text = text.strip()
+    limit = settings.TUTOR_MAX_MESSAGE_CHARS
+    if len(text) > limit:
+        raise TutoringError(f"That message is {len(text)} characters; the limit is {limit}.")
+    return text
+
+
+def post_student_message(session: TutoringSession, text: object) -> tuple[Turn, Turn]:
+    """Store the student's turn and a pending tutor turn, then queue the tutor's work."""
+    from apps.tutoring.tasks import run_tutor_turn_task
+
+    text = validate_message(text)
+    with transaction.atomic():
+        session = TutoringSession.objects.select_for_update().get(pk=session.pk)
+        if session.status != TutoringSession.Status.ACTIVE:
+            raise TutoringError("This session is closed.")
+        if session.turns.filter(status__in=[Turn.Status.PENDING, Turn.Status.STREAMING]).exists():
+            raise TutoringError("The tutor is still answering your last message.")
+        index = (session.turns.aggregate(m=Max("index"))["m"] or -1) + 1
+        student_turn = Turn.objects.create(session=session, index=index, text=text,
+                                           author=Turn.Author.STUDENT,
+                                           author_user=session.student)
+        tutor_turn = Turn.objects.create(session=session, index=index + 1,
+                                         author=Turn.Author.TUTOR, status=Turn.Status.PENDING,
+                                         reply_to=student_turn)
+        session.save(update_fields=["updated_at"])
+        # The page learns of the new turns before any token of the reply can reach it.
+        transaction.on_commit(lambda: publish_html(
+            session.group_name, render_to_string("tutoring/partials/_new_turns.html",
+                                                 {"turns": [student_turn, tutor_turn]})))
+        transaction.on_commit(lambda: run_tutor_turn_task.delay(tutor_turn.pk))
+    return student_turn, tutor_turn
+
+
+def _claim(turn_id: int) -> Turn | None:
+    """Mark a pending turn as streaming; None when it is finished or out of attempts."""
+    with transaction.atomic():
+        turn = (Turn.objects.select_for_update(of=("self",)).select_related("session__problem", "reply_to")
+                .filter(pk=turn_id).first())
+        if turn is None or not turn.in_progress:
+            return None
+        turn.attempts += 1
+        turn.status = Turn.Status.STREAMING
+        turn.save(update_fields=["attempts", "status"])
+        return turn
+
+
+def run_turn(turn_id: int) -> None:
+    """Run the tutor graph for a pending tutor turn; idempotent, safe to run twice."""
+    turn = _claim(turn_id)
+    if turn is None:
+        return
+    session = turn.session
+    stream = TurnStream(session.pk, turn.pk)
+    if turn.attempts > MAX_ATTEMPTS:
+        _fail(turn, stream, Tracer(), "gave up after repeated worker failures")
+        return
+    if turn.attempts > 1:
+        stream.publish("reset")
+    history = list(session.turns.filter(index__lt=turn.reply_to.index, status=Turn.Status.DONE))
+    state = {
+        "problem": session.problem.statement,
+        "gold_answer": session.problem.gold_answer,
+        "dialogue": [{"role": "assistant" if t.author != Turn.Author.STUDENT else "user",
+                      "content": t.text} for t in history],
+        "student_message": turn.reply_to.text,
+    }
+    tracer = Tracer()
+    llm = get_llm()
+    try:
+        result = run_tutor_turn(llm, state, tracer=tracer, on_token=stream.token,
+                                max_tokens=settings.TUTOR_REPLY_MAX_TOKENS)
+        if not result.get("reply"):
+            raise LLMError("the engine returned an empty reply")
+    except LLMError as exc:
+        log.warning("tutor turn %s failed: %s", turn.pk, exc)
+        _fail(turn, stream, tracer, str(exc))
+        return
+    with transaction.atomic():
+        turn.text = result["reply"]
+        turn.move = result.get("move", "")
+        turn.status = Turn.Status.DONE
+        turn.completed_at = timezone.now()
+        turn.save(update_fields=["text", "move", "status", "completed_at"])
+        Turn.objects.filter(pk=turn.reply_to_id).update(
+            student_answer=result.get("student_answer") or "",
+            is_correct=result.get("student_correct"))
+        if result.get("student_correct"):
+            session.status = TutoringSession.Status.SOLVED
+            session.save(update_fields=["status", "updated_at"])
+        save_run(tracer, source=Run.Source.TUTORING, name="tutor_turn", subject=turn,
+                 user=session.student, engine=llm.engine, model=llm.model)
+    stream.finish("done")
+
+
+def _fail(turn: Turn, stream: TurnStream, tracer: Tracer, reason: str) -> None:
+    with transaction.atomic():
+        turn.status = Turn.Status.FAILED
+        turn.error = RETRY_MESSAGE
+        turn.completed_at = timezone.now()
+        turn.save(update_fields=["status", "error", "completed_at"])
+        save_run(tracer, source=Run.Source.TUTORING, name="tutor_turn", subject=turn,
+                 user=turn.session.student, error=reason)
+    stream.finish("failed", error=RETRY_MESSAGE)

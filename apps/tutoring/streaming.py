@@ -1,0 +1,79 @@
+"""Token streaming from a worker to the pages watching a session.
+
+Tokens are batched, numbered and appended to a Redis list (for pages that reconnect) before
+they are sent to the session's channel-layer group.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from functools import cache
+
+import redis
+from asgiref.sync import async_to_sync
+from channels.layers import get_channel_layer
+from django.conf import settings
+
+
+@cache
+def redis_client() -> redis.Redis:
+    return redis.Redis.from_url(settings.REDIS_URL)
+
+
+def replay_key(turn_id: int) -> str:
+    return f"{settings.CHANNEL_LAYERS['default']['CONFIG']['prefix']}:stream:{turn_id}"
+
+
+def replay_events(turn_id: int, after: int) -> list[dict]:
+    """Events of a turn with a sequence number above `after`, in order."""
+    raw = redis_client().lrange(replay_key(turn_id), 0, -1)
+    return [e for e in map(json.loads, raw) if e["seq"] > after]
+
+
+class TurnStream:
+    """Publishes one tutor turn's events: `tokens` batches, then `reset`, `done` or `failed`."""
+
+    def __init__(self, session_id: int, turn_id: int, *, batch_tokens: int = 4,
+                 batch_s: float = 0.05) -> None:
+        self.group = f"session-{session_id}"
+        self.turn_id = turn_id
+        self.key = replay_key(turn_id)
+        self.batch_tokens, self.batch_s = batch_tokens, batch_s
+        self.seq = redis_client().llen(self.key)
+        self._buffer: list[str] = []
+        self._last_flush = time.monotonic()
+        self._layer = get_channel_layer()
+
+    def token(self, text: str) -> None:
+        """Buffer one token; flush when the batch is full or old enough."""
+        self._buffer.append(text)
+        if (len(self._buffer) >= self.batch_tokens
+                or time.monotonic() - self._last_flush >= self.batch_s):
+            self.flush()
+
+    def flush(self) -> None:
+        if self._buffer:
+            text, self._buffer = "".join(self._buffer), []
+            self.publish("tokens", text=text)
+        self._last_flush = time.monotonic()
+
+    def publish(self, kind: str, **payload) -> None:
+        self.seq += 1
+        event = {"seq": self.seq, "kind": kind, **payload}
+        pipe = redis_client().pipeline()
+        pipe.rpush(self.key, json.dumps(event))
+        pipe.expire(self.key, settings.STREAM_REPLAY_TTL_S)
+        pipe.execute()
+        async_to_sync(self._layer.group_send)(
+            self.group, {"type": "turn.event", "turn_id": self.turn_id, "event": event})
+
+    def finish(self, kind: str, **payload) -> None:
+        """Flush what is buffered and close the stream with a final event."""
+        self.flush()
+        self.publish(kind, **payload)
+
+
+def publish_html(group: str, html: str) -> None:
+    """Send a ready HTML fragment to every page watching a group."""
+    async_to_sync(get_channel_layer().group_send)(group, {"type": "session.html", "html": html})

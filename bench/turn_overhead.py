@@ -1,0 +1,141 @@
+"""What a tutoring turn adds over a bare gateway call, with the scripted engine.
+
+Runs the real path (websocket consumer → Postgres → Celery worker → tutor graph → channel
+layer → websocket) for 1 and 20 concurrent sessions and, in the same run, the bare
+`ScriptedEngine.chat` call with the same reply and token pace. Prints p50/p95 of both and the
+overhead. Uses its own database (`tutorgraph_bench`) and Redis database 2.
+
+    .venv/bin/python bench/turn_overhead.py [--turns 5] [--workers 4]
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import os
+import statistics
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+DB_URL = "postgres://postgres@127.0.0.1:5432/tutorgraph_bench"
+ENV = {"DJANGO_SETTINGS_MODULE": "config.settings", "DATABASE_URL": DB_URL,
+       "REDIS_URL": "redis://127.0.0.1:6379/2", "CHANNELS_PREFIX": "tg-bench",
+       "LLM_ENGINE": "scripted", "LLM_SCRIPTED_TOKEN_DELAY_S": "0.005",
+       "LLM_RATE_LIMIT_PER_MINUTE": "100000", "LOG_LEVEL": "WARNING"}
+os.environ.update(ENV)
+
+
+def percentile(values: list[float], q: float) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, round(q / 100 * (len(ordered) - 1)))]
+
+
+def ensure_database() -> None:
+    import psycopg
+
+    with psycopg.connect("postgresql://postgres@127.0.0.1:5432/postgres", autocommit=True) as c:
+        if not c.execute("SELECT 1 FROM pg_database WHERE datname='tutorgraph_bench'").fetchone():
+            c.execute("CREATE DATABASE tutorgraph_bench")
+
+
+def bare_gateway(n: int) -> list[float]:
+    from django.conf import settings
+
+    from agents.llm import ScriptedEngine
+
+    replies = json.loads(settings.LLM_SCRIPTED_REPLIES)
+    engine = ScriptedEngine(replies, token_delay_s=settings.LLM_SCRIPTED_TOKEN_DELAY_S)
+    out = []
+    for _ in range(n):
+        started = time.perf_counter()
+        engine.chat([{"role": "user", "content": "I got 17."}], on_token=lambda t: None)
+        out.append(time.perf_counter() - started)
+    return out
+
+
+async def one_session(student, problem, turns: int) -> list[float]:
+    from channels.routing import URLRouter
+    from channels.testing import WebsocketCommunicator
+
+    from apps.tutoring.models import TutoringSession
+    from apps.tutoring.routing import websocket_urlpatterns
+
+    session = await TutoringSession.objects.acreate(student=student, problem=problem)
+    ws = WebsocketCommunicator(URLRouter(websocket_urlpatterns), f"/ws/sessions/{session.pk}/")
+    ws.scope["user"] = student
+    await ws.connect()
+    latencies = []
+    for i in range(turns):
+        started = time.perf_counter()
+        await ws.send_to(text_data=json.dumps({"type": "message", "text": f"I got {i + 10}."}))
+        while 'hx-swap-oob="outerHTML"' not in await ws.receive_from(timeout=60):
+            pass
+        latencies.append(time.perf_counter() - started)
+    await ws.disconnect()
+    return latencies
+
+
+async def concurrent_turns(sessions: int, turns: int) -> tuple[list[float], float]:
+    from apps.accounts.models import User
+    from apps.problems.models import Problem
+
+    problem = await Problem.objects.aget(source="bench")
+    students = [await User.objects.acreate(username=f"bench-{sessions}-{i}-{time.time_ns()}")
+                for i in range(sessions)]
+    started = time.perf_counter()
+    results = await asyncio.gather(*(one_session(s, problem, turns) for s in students))
+    return [x for r in results for x in r], time.perf_counter() - started
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--turns", type=int, default=5, help="turns per session")
+    parser.add_argument("--workers", type=int, default=4, help="Celery worker processes")
+    args = parser.parse_args()
+    ensure_database()
+    import django
+
+    django.setup()
+    from django.core.management import call_command
+
+    from apps.problems.models import Problem
+
+    call_command("migrate", verbosity=0)
+    Problem.objects.get_or_create(source="bench", source_key="1", defaults={
+        "statement": "3 bags of 6 apples. How many apples?", "gold_answer": "18",
+        "solution": "3*6=18\n#### 18"})
+    worker = subprocess.Popen(
+        [sys.executable, "-m", "celery", "-A", "config", "worker", "-Q", "default,llm",
+         "--concurrency", str(args.workers), "--loglevel", "WARNING", "-n", "bench@%h"],
+        cwd=ROOT, env={**os.environ, **ENV})
+    try:
+        from config.celery import app
+
+        while not app.control.ping(timeout=0.5):
+            time.sleep(0.2)
+        asyncio.run(concurrent_turns(1, 2))  # warm-up
+        bare = bare_gateway(50)
+        b50, b95 = percentile(bare, 50) * 1000, percentile(bare, 95) * 1000
+        print(f"bare gateway call (scripted, same reply and pace): p50 {b50:.1f} ms  "
+              f"p95 {b95:.1f} ms")
+        print(f"{'sessions':>8} {'turns':>6} {'turns/s':>8} {'p50 ms':>8} {'p95 ms':>8} "
+              f"{'overhead p50':>13} {'overhead p95':>13}")
+        for sessions in (1, 20):
+            latencies, wall = asyncio.run(concurrent_turns(sessions, args.turns))
+            p50, p95 = percentile(latencies, 50) * 1000, percentile(latencies, 95) * 1000
+            print(f"{sessions:>8} {len(latencies):>6} {len(latencies) / wall:>8.1f} "
+                  f"{p50:>8.1f} {p95:>8.1f} {p50 - b50:>13.1f} {p95 - b95:>13.1f}")
+        print(f"(worker processes: {args.workers}; mean bare call "
+              f"{statistics.mean(bare) * 1000:.1f} ms)")
+    finally:
+        worker.terminate()
+        worker.wait(timeout=20)
+
+
+if __name__ == "__main__":
+    main()

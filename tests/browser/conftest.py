@@ -1,0 +1,34 @@
+from pathlib import Path
+
+import pytest
+
+CHROMIUM = Path("/usr/bin/chromium")
+
+
+@pytest.fixture
+def browser_page():
+    """A page in Debian's headless Chromium, driven by Playwright.
+
+    Request it after the fixtures that touch the database: Playwright's sync API runs an
+    event loop, and Django refuses ORM calls while one runs.
+    """
+    if not CHROMIUM.exists():
+        pytest.skip("Debian's chromium is not installed (make test installs it where it can)")
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(
+            executable_path=str(CHROMIUM),
+            args=["--no-sandbox", "--disable-background-networking", "--disable-gpu"])
+        page = browser.new_page()
+        page.set_default_timeout(20_000)
+        yield page
+        browser.close()
+
+
+def log_in(page, base_url: str, username: str, password: str) -> None:
+    page.goto(f"{base_url}/login/")
+    page.fill("input[name=username]", username)
+    page.fill("input[name=password]", password)
+    page.click("button[type=submit]")
+    page.wait_for_url(lambda url: "/login/" not in url)
