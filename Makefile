@@ -1,5 +1,7 @@
 SHELL := /bin/bash
-PYTHON ?= $(shell command -v python3.12 || command -v python3.13 || command -v python3)
+# The first Python >= 3.12 found (Django 6 needs it); pyenv's shims count only when they run.
+PYTHON ?= $(shell for p in python3.14 python3.13 python3.12 $$HOME/.pyenv/versions/3.1[2-9]*/bin/python3 python3; do \
+	$$p -c 'import sys; assert sys.version_info >= (3, 12)' 2>/dev/null && { command -v $$p; break; }; done)
 VENV := .venv
 BIN := $(VENV)/bin
 PG_URL ?= postgres://postgres@127.0.0.1:5432
@@ -7,6 +9,7 @@ PG_URL ?= postgres://postgres@127.0.0.1:5432
 .PHONY: install db run test lint browser bench
 
 $(BIN)/python:
+	@test -n "$(PYTHON)" || { echo "TutorGraph needs Python 3.12 or newer (set PYTHON=/path/to/python3.12)"; exit 1; }
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install -q --upgrade pip
 
