@@ -22,6 +22,17 @@ SCRIPTED_REPLY = "Can you walk me through how you got that?"
 
 
 @pytest.fixture(autouse=True)
+def _close_connections_of_async_tests(request):
+    """Async tests run their ORM calls on asgiref's single sync thread; close its connection."""
+    yield
+    if request.node.get_closest_marker("asyncio"):
+        from asgiref.sync import SyncToAsync
+        from django.db import connections
+
+        SyncToAsync.single_thread_executor.submit(connections.close_all).result()
+
+
+@pytest.fixture(autouse=True)
 def _clean_redis():
     """Each test starts with an empty test Redis database (queues, streams, rate limits)."""
     redis.Redis.from_url(settings.REDIS_URL).flushdb()
@@ -74,21 +85,22 @@ def process_env() -> dict[str, str]:
     return env
 
 
-def start_worker(name: str = "w1") -> subprocess.Popen:
+def start_worker(name: str = "w1", **env: str) -> subprocess.Popen:
     """A real Celery worker on the test database, returned once it answers a ping."""
-    from config.celery import app
-
+    env = {**process_env(), **env}
+    node = f"{name}@{socket.gethostname()}"
     proc = subprocess.Popen(
         [sys.executable, "-m", "celery", "-A", "config", "worker", "-Q", "default,llm",
-         "--concurrency", "1", "--pool", "prefork", "-n", f"{name}@%h", "--loglevel", "WARNING",
-         "--without-gossip", "--without-mingle"],
-        cwd=ROOT, env=process_env())
-    deadline = time.monotonic() + 60
+         "--concurrency", "1", "--pool", "prefork", "-n", node, "--loglevel", "WARNING",
+         "--without-gossip", "--without-mingle"], cwd=ROOT, env=env)
+    deadline = time.monotonic() + 180  # generous: a loaded 2-core machine starts slowly
     while time.monotonic() < deadline:
         if proc.poll() is not None:
             raise RuntimeError(f"worker exited with {proc.returncode}")
-        replies = app.control.ping(timeout=0.5, destination=[f"{name}@{socket.gethostname()}"])
-        if replies:
+        ping = subprocess.run([sys.executable, "-m", "celery", "-A", "config", "inspect", "ping",
+                               "-d", node, "--timeout", "1"], cwd=ROOT, env=env,
+                              capture_output=True)
+        if ping.returncode == 0:
             return proc
     proc.kill()
     raise TimeoutError("celery worker did not start")

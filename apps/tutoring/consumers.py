@@ -66,11 +66,14 @@ class SessionConsumer(AsyncWebsocketConsumer):
                 turn_id, after = int(turn_id), int(after)
             except (TypeError, ValueError):
                 return await self.send_error("resume needs {turn id: last sequence number}.")
-            owned = await database_sync_to_async(
-                Turn.objects.filter(pk=turn_id, session=self.session).exists)()
-            if not owned:
+            turn = await database_sync_to_async(
+                Turn.objects.filter(pk=turn_id, session=self.session).first)()
+            if turn is None:
                 continue
             self.sent[turn_id] = after
+            if not turn.in_progress:  # finished while away: Postgres has the whole turn
+                await self.send_turn(turn)
+                continue
             for event in await database_sync_to_async(replay_events)(turn_id, after):
                 await self.send_event(turn_id, event)
 
@@ -85,11 +88,17 @@ class SessionConsumer(AsyncWebsocketConsumer):
         if event["seq"] <= self.sent.get(turn_id, 0):
             return
         self.sent[turn_id] = event["seq"]
-        context = {"turn_id": turn_id, "event": event}
         if event["kind"] in ("done", "failed"):
-            context["turn"] = await database_sync_to_async(
+            turn = await database_sync_to_async(
                 Turn.objects.select_related("author_user").get)(pk=turn_id)
-        await self.send(text_data=render_to_string("tutoring/partials/_event.html", context))
+            return await self.send_turn(turn)
+        await self.send(text_data=render_to_string("tutoring/partials/_event.html",
+                                                   {"turn_id": turn_id, "event": event}))
+
+    async def send_turn(self, turn: Turn) -> None:
+        """Replace a turn on the page with its stored form."""
+        await self.send(text_data=render_to_string("tutoring/partials/_turn.html",
+                                                   {"turn": turn, "oob": True}))
 
     async def send_error(self, message: str) -> None:
         await self.send(text_data=render_to_string("tutoring/partials/_error.html",

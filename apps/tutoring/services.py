@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+from datetime import timedelta
 
 from django.conf import settings
 from django.db import transaction
@@ -47,13 +48,12 @@ def validate_message(text: object) -> str:
 
 def post_student_message(session: TutoringSession, text: object) -> tuple[Turn, Turn]:
     """Store the student's turn and a pending tutor turn, then queue the tutor's work."""
-    from apps.tutoring.tasks import run_tutor_turn_task
-
     text = validate_message(text)
     with transaction.atomic():
         session = TutoringSession.objects.select_for_update().get(pk=session.pk)
         if session.status != TutoringSession.Status.ACTIVE:
             raise TutoringError("This session is closed.")
+        _fail_stale_turns(session)
         if session.turns.filter(status__in=[Turn.Status.PENDING, Turn.Status.STREAMING]).exists():
             raise TutoringError("The tutor is still answering your last message.")
         index = (session.turns.aggregate(m=Max("index"))["m"] or -1) + 1
@@ -68,8 +68,34 @@ def post_student_message(session: TutoringSession, text: object) -> tuple[Turn, 
         transaction.on_commit(lambda: publish_html(
             session.group_name, render_to_string("tutoring/partials/_new_turns.html",
                                                  {"turns": [student_turn, tutor_turn]})))
-        transaction.on_commit(lambda: run_tutor_turn_task.delay(tutor_turn.pk))
+        transaction.on_commit(lambda: _enqueue(tutor_turn))
     return student_turn, tutor_turn
+
+
+def _enqueue(turn: Turn) -> None:
+    """Queue the tutor's work; if the broker is unreachable, fail the turn so nobody waits."""
+    from apps.tutoring.tasks import run_tutor_turn_task
+
+    try:
+        run_tutor_turn_task.delay(turn.pk)
+    except Exception as exc:  # kombu raises many kinds; all mean the task was not queued
+        log.error("could not queue tutor turn %s: %s", turn.pk, exc)
+        Turn.objects.filter(pk=turn.pk, status=Turn.Status.PENDING).update(
+            status=Turn.Status.FAILED, error=RETRY_MESSAGE, completed_at=timezone.now())
+        turn.refresh_from_db()
+        try:
+            publish_html(turn.session.group_name, render_to_string(
+                "tutoring/partials/_turn.html", {"turn": turn, "oob": True}))
+        except Exception:  # the page shows the stored turn when it reconnects
+            log.warning("could not tell the page that turn %s failed", turn.pk)
+
+
+def _fail_stale_turns(session: TutoringSession) -> None:
+    """A turn still unanswered long after a worker should have finished it is marked failed."""
+    cutoff = timezone.now() - timedelta(seconds=settings.TUTOR_STALE_TURN_S)
+    session.turns.filter(status__in=[Turn.Status.PENDING, Turn.Status.STREAMING],
+                         created_at__lt=cutoff).update(
+        status=Turn.Status.FAILED, error=RETRY_MESSAGE, completed_at=timezone.now())
 
 
 def _claim(turn_id: int) -> Turn | None:

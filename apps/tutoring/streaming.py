@@ -1,12 +1,14 @@
 """Token streaming from a worker to the pages watching a session.
 
 Tokens are batched, numbered and appended to a Redis list (for pages that reconnect) before
-they are sent to the session's channel-layer group.
+they are sent to the session's channel-layer group. The stream is best effort: Postgres holds
+the finished turn, so a Redis outage degrades the live view but never the stored work.
 """
 
 from __future__ import annotations
 
 import json
+import logging
 import time
 from functools import cache
 
@@ -15,10 +17,12 @@ from asgiref.sync import async_to_sync
 from channels.layers import get_channel_layer
 from django.conf import settings
 
+log = logging.getLogger(__name__)
+
 
 @cache
 def redis_client() -> redis.Redis:
-    return redis.Redis.from_url(settings.REDIS_URL)
+    return redis.Redis.from_url(settings.REDIS_URL, socket_timeout=2, socket_connect_timeout=2)
 
 
 def replay_key(turn_id: int) -> str:
@@ -40,7 +44,12 @@ class TurnStream:
         self.turn_id = turn_id
         self.key = replay_key(turn_id)
         self.batch_tokens, self.batch_s = batch_tokens, batch_s
-        self.seq = redis_client().llen(self.key)
+        self.live = True
+        try:
+            self.seq = redis_client().llen(self.key)
+        except redis.RedisError as exc:
+            self._lose_live_view(exc)
+            self.seq = 0
         self._buffer: list[str] = []
         self._last_flush = time.monotonic()
         self._layer = get_channel_layer()
@@ -60,13 +69,23 @@ class TurnStream:
 
     def publish(self, kind: str, **payload) -> None:
         self.seq += 1
+        if not self.live:
+            return
         event = {"seq": self.seq, "kind": kind, **payload}
-        pipe = redis_client().pipeline()
-        pipe.rpush(self.key, json.dumps(event))
-        pipe.expire(self.key, settings.STREAM_REPLAY_TTL_S)
-        pipe.execute()
-        async_to_sync(self._layer.group_send)(
-            self.group, {"type": "turn.event", "turn_id": self.turn_id, "event": event})
+        try:
+            pipe = redis_client().pipeline()
+            pipe.rpush(self.key, json.dumps(event))
+            pipe.expire(self.key, settings.STREAM_REPLAY_TTL_S)
+            pipe.execute()
+            async_to_sync(self._layer.group_send)(
+                self.group, {"type": "turn.event", "turn_id": self.turn_id, "event": event})
+        except (redis.RedisError, OSError) as exc:
+            self._lose_live_view(exc)
+
+    def _lose_live_view(self, exc: Exception) -> None:
+        """Stop streaming this turn; the page gets the stored turn when it reconnects."""
+        log.warning("live stream of turn %s lost: %s", self.turn_id, exc)
+        self.live = False
 
     def finish(self, kind: str, **payload) -> None:
         """Flush what is buffered and close the stream with a final event."""
