@@ -62,6 +62,10 @@ class Turn(models.Model):
     student_answer = models.CharField(max_length=200, blank=True)
     is_correct = models.BooleanField(null=True, blank=True)
     move = models.CharField(max_length=16, blank=True)
+    detections = models.JSONField(default=list, blank=True,
+                                  help_text="Misconceptions found in the student's work, best first.")
+    guard_interventions = models.JSONField(default=list, blank=True,
+                                           help_text="What the answer guard blocked, verbatim.")
     error = models.TextField(blank=True)
     attempts = models.PositiveSmallIntegerField(default=0)
     created_at = models.DateTimeField(auto_now_add=True)
