@@ -6,40 +6,21 @@ import signal
 from pathlib import Path
 
 import pytest
-from channels.routing import URLRouter
-from channels.testing import WebsocketCommunicator
 
 from agents.llm import ScriptedEngine
 from apps.traces.models import LLMCall, Run
 from apps.tutoring.models import Turn, TutoringSession
-from apps.tutoring.routing import websocket_urlpatterns
 from apps.tutoring.services import RETRY_MESSAGE
 from config.stack import stop_process
 from tests.conftest import SCRIPTED_REPLY, start_worker
-from tests.tutoring.test_streaming_turn import SEQ
+from tests.sockets import TOKEN, connect, frames_until_final
 
 pytestmark = [pytest.mark.asyncio, pytest.mark.worker, pytest.mark.django_db(transaction=True)]
-
-
-async def connect(user, session_id):
-    ws = WebsocketCommunicator(URLRouter(websocket_urlpatterns), f"/ws/sessions/{session_id}/")
-    ws.scope["user"] = user
-    assert (await ws.connect())[0]
-    return ws
 
 
 def pool_children(pid: int) -> list[int]:
     children = Path(f"/proc/{pid}/task/{pid}/children").read_text().split()
     return [int(c) for c in children]
-
-
-async def frames_until_final(ws, turn_id: int) -> list[str]:
-    frames = []
-    while True:
-        frame = await ws.receive_from(timeout=90)
-        frames.append(frame)
-        if f'id="turn-{turn_id}"' in frame and 'hx-swap-oob="outerHTML"' in frame:
-            return frames
 
 
 @pytest.fixture
@@ -61,7 +42,7 @@ async def test_worker_killed_mid_stream_retries_the_turn_once_and_keeps_the_mess
     await ws.receive_from(timeout=60)
     tutor_turn = await Turn.objects.aget(session=session, author="tutor")
     first_tokens = await ws.receive_from(timeout=60)
-    assert SEQ.search(first_tokens)
+    assert TOKEN.search(first_tokens)
     [child] = pool_children(slow_worker.pid)
     os.kill(child, signal.SIGKILL)
 
@@ -93,14 +74,14 @@ async def test_dropped_socket_gets_exactly_the_missed_tokens_once(long_reply_wor
     await ws.send_to(text_data=json.dumps({"type": "message", "text": "17"}))
     await ws.receive_from(timeout=60)
     tutor_turn = await Turn.objects.aget(session=session, author="tutor")
-    seen = SEQ.findall(await ws.receive_from(timeout=60))
+    seen = TOKEN.findall(await ws.receive_from(timeout=60))
     await ws.disconnect()
 
     again = await connect(alice, session.pk)
     last = int(seen[-1][0])
     await again.send_to(text_data=json.dumps({"type": "resume", "turns": {tutor_turn.pk: last}}))
     frames = await frames_until_final(again, tutor_turn.pk)
-    missed = [(seq, text) for f in frames for seq, text in SEQ.findall(f)]
+    missed = [(seq, text) for f in frames for seq, text in TOKEN.findall(f)]
     seqs = [int(seq) for seq, _ in seen + missed]
     assert seqs == list(range(1, len(seqs) + 1)), "a token was lost or repeated"
     assert missed, "the turn finished before the page came back; nothing was replayed"

@@ -4,15 +4,13 @@ import json
 
 import pytest
 from asgiref.sync import async_to_sync
-from channels.routing import URLRouter
-from channels.testing import WebsocketCommunicator
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from apps.problems.importers import ImportError_, import_gsm8k
 from apps.problems.models import Problem
 from apps.tutoring.models import Turn, TutoringSession
-from apps.tutoring.routing import websocket_urlpatterns
+from tests.sockets import connect
 
 pytestmark = pytest.mark.django_db(transaction=True)
 FUZZ = settings(max_examples=40, deadline=None,
@@ -59,10 +57,7 @@ def test_socket_answers_every_frame_and_stays_open(alice, problem, sequence):
     session = TutoringSession.objects.create(student=alice, problem=problem)
 
     async def drive():
-        ws = WebsocketCommunicator(URLRouter(websocket_urlpatterns),
-                                   f"/ws/sessions/{session.pk}/")
-        ws.scope["user"] = alice
-        assert (await ws.connect())[0]
+        ws = await connect(alice, session.pk)
         for frame in sequence:
             await ws.send_to(text_data=frame)
             data = json.loads(frame) if _is_json(frame) else None

@@ -3,12 +3,10 @@
 import json
 
 import pytest
-from channels.routing import URLRouter
-from channels.testing import WebsocketCommunicator
 from django.test import override_settings
 
 from apps.tutoring.models import Turn, TutoringSession
-from apps.tutoring.routing import websocket_urlpatterns
+from tests.sockets import open_socket
 
 pytestmark = [pytest.mark.asyncio, pytest.mark.django_db(transaction=True)]
 
@@ -16,13 +14,6 @@ pytestmark = [pytest.mark.asyncio, pytest.mark.django_db(transaction=True)]
 @pytest.fixture
 def session(alice, problem):
     return TutoringSession.objects.create(student=alice, problem=problem)
-
-
-async def open_socket(user, session_id):
-    ws = WebsocketCommunicator(URLRouter(websocket_urlpatterns), f"/ws/sessions/{session_id}/")
-    ws.scope["user"] = user
-    connected, code = await ws.connect()
-    return ws, connected, code
 
 
 @pytest.mark.parametrize("frame, message", [

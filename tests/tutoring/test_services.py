@@ -18,12 +18,18 @@ def session(alice, problem):
 
 @pytest.fixture
 def unreachable_broker():
+    """Point the Celery app at a closed port, then restore its connection pools."""
     from config.celery import app
 
-    saved_url, saved_pool = app.conf.broker_url, app._pool
-    app.conf.broker_url, app._pool = "redis://127.0.0.1:9/0", None
+    def reset_pools():
+        app._pool, app.amqp._producer_pool = None, None
+
+    saved_url = app.conf.broker_url
+    app.conf.broker_url = "redis://127.0.0.1:9/0"
+    reset_pools()
     yield
-    app.conf.broker_url, app._pool = saved_url, saved_pool
+    app.conf.broker_url = saved_url
+    reset_pools()
 
 
 def test_unreachable_broker_fails_the_turn_so_the_student_can_send_again(

@@ -1,41 +1,15 @@
 """One tutoring turn end to end: websocket in, real Celery worker, tokens out, turn + trace stored."""
 
 import json
-import re
 
 import pytest
-from channels.routing import URLRouter
-from channels.testing import WebsocketCommunicator
 
 from apps.traces.models import LLMCall, Run
 from apps.tutoring.models import Turn, TutoringSession
-from apps.tutoring.routing import websocket_urlpatterns
 from tests.conftest import SCRIPTED_REPLY
+from tests.sockets import connect, frames_until_final, token_events
 
 pytestmark = [pytest.mark.asyncio, pytest.mark.worker]
-SEQ = re.compile(r'data-seq="(\d+)">(.*?)</span>', re.S)
-
-
-async def connect(user, session_id: int) -> WebsocketCommunicator:
-    communicator = WebsocketCommunicator(URLRouter(websocket_urlpatterns),
-                                         f"/ws/sessions/{session_id}/")
-    communicator.scope["user"] = user
-    connected, _ = await communicator.connect()
-    assert connected
-    return communicator
-
-
-async def receive_until_done(communicator, turn_id: int) -> list[str]:
-    frames = []
-    while True:
-        frame = await communicator.receive_from(timeout=60)
-        frames.append(frame)
-        if f'id="turn-{turn_id}"' in frame and "hx-swap-oob=\"outerHTML\"" in frame:
-            return frames
-
-
-def token_events(frames: list[str]) -> list[tuple[int, str]]:
-    return [(int(seq), text) for f in frames for seq, text in SEQ.findall(f)]
 
 
 @pytest.fixture
@@ -49,7 +23,7 @@ async def test_turn_streams_in_order_and_is_stored_with_its_trace(worker, alice,
     first = await ws.receive_from(timeout=60)
     assert "I got 17 apples." in first and 'id="turns" hx-swap-oob="beforeend"' in first
     tutor_turn = await Turn.objects.aget(session=session, author="tutor")
-    frames = await receive_until_done(ws, tutor_turn.pk)
+    frames = await frames_until_final(ws, tutor_turn.pk)
     events = token_events(frames)
     assert [seq for seq, _ in events] == list(range(1, len(events) + 1))
     assert "".join(text for _, text in events) == SCRIPTED_REPLY.replace("'", "&#x27;")
@@ -74,12 +48,12 @@ async def test_page_reconnecting_after_the_turn_finished_gets_the_stored_turn(wo
     await ws.send_to(text_data=json.dumps({"type": "message", "text": "18"}))
     await ws.receive_from(timeout=60)
     tutor_turn = await Turn.objects.aget(session=session, author="tutor")
-    await receive_until_done(ws, tutor_turn.pk)
+    await frames_until_final(ws, tutor_turn.pk)
     await ws.disconnect()
 
     again = await connect(alice, session.pk)
     await again.send_to(text_data=json.dumps({"type": "resume", "turns": {tutor_turn.pk: 2}}))
-    [frame] = await receive_until_done(again, tutor_turn.pk)
+    [frame] = await frames_until_final(again, tutor_turn.pk)
     assert SCRIPTED_REPLY.replace("'", "&#x27;") in frame and not token_events([frame])
     assert await again.receive_nothing(timeout=0.3)
     await again.disconnect()
