@@ -104,7 +104,7 @@ def test_a_scripted_dialogue_runs_through_the_graph_with_a_checkpointed_history(
 
     # A stuck student at turn 5 gets telling, read from the checkpointed history.
     saver, dialogue = InMemorySaver(), []
-    for turn in range(6):
+    for _turn in range(6):
         state = run_tutor_turn(engine, {**PROBLEM, "student_message": "3 + 6 = 9",
                                         "dialogue": dialogue},
                                tracer=Tracer(), checkpointer=saver, thread_id="session-2")
