@@ -1,51 +1,200 @@
-"""The tutor graph: one tutoring turn, `assess → respond`."""
+"""The tutor graph: one tutoring turn, `assess → detect → choose_move → respond → guard`.
+
+State that outlives a turn (each student turn's answer and the move that followed) lives in
+``history``, keyed by the student turn's index, so the graph can be checkpointed (Postgres in
+the app, memory in evaluations) and a rerun of the same turn after a worker restart overwrites
+its own entry instead of appending a duplicate.
+"""
 
 from __future__ import annotations
 
-from typing import TypedDict
+import re
+from collections.abc import Callable
+from typing import Annotated, TypedDict
 
 from langgraph.graph import END, START, StateGraph
 
+from agents.graphs.detection import MisconceptionDetector, NoDetector
+from agents.graphs.guard import (
+    SAFE_PROBING_QUESTION,
+    SentenceHoldback,
+    find_leaks,
+    protected_values,
+    solution_steps,
+)
+from agents.graphs.moves import (
+    DEFAULT_TELLING_BUDGET_TURN,
+    MoveContext,
+    choose_move,
+    telling_allowed,
+)
 from agents.llm import LLM, ChatMessage, TokenSink
 from agents.math import answers_match, extract_answer
 from agents.tracing import TracedLLM, Tracer
 
 TUTOR_SYSTEM_PROMPT = """You are a patient maths tutor talking with a student.
 Problem: {problem}
-Never state the final answer. Ask one short question that helps the student find their
-own mistake, or confirm their reasoning when they are right. Keep replies under 60 words.
-{assessment}"""
+{assessment}
+{instruction}
+Reply in one or two short sentences.{no_telling}"""
+
+NO_TELLING = " Never state the final answer or any result the student has not found."
+REGENERATE_NOTE = ("Your previous reply gave away a result the student must find themselves. "
+                   "Ask one question instead, without stating any computed number.")
+
+MOVE_INSTRUCTIONS = {
+    "focus": "Point the student to this step of their work and ask one question about it: "
+             "\"{first_error}\"",
+    "probing": "Ask the student one question that makes them explain why they did what they "
+               "did.",
+    "telling": "Tell the student the correct step \"{expected_step}\", then ask them to finish.",
+    "generic": "The student's answer is right. Praise them in one sentence and ask them to "
+               "explain why it works.",
+}
+
+
+def merge_history(old: dict | None, new: dict | None) -> dict:
+    """Reducer: entries of later writes replace earlier ones with the same key."""
+    return {**(old or {}), **(new or {})}
 
 
 class TutorState(TypedDict, total=False):
     problem: str
     gold_answer: str
-    dialogue: list[ChatMessage]
+    gold_solution: str
+    dialogue: list[ChatMessage]  # earlier turns: student = user, tutor = assistant
     student_message: str
+    telling_budget_turn: int
+    student_turn: int
     student_answer: str | None
     student_correct: bool
+    first_error: str | None
+    expected_step: str | None
+    detections: list[dict]
+    move: str
     reply: str
+    guard: list[dict]
+    history: Annotated[dict, merge_history]
+
+
+_COMPUTATION = re.compile(r"[^\n.]*=[^\n]*")
+
+
+def first_wrong_step(student_work: str, gold_solution: str) -> tuple[str | None, str | None]:
+    """(The student's first computation whose result the gold solution never reaches, the
+    gold step the student has not reached yet); either is None when there is none."""
+    gold_lines = [line.strip() for line in gold_solution.splitlines() if "=" in line]
+    gold_values = solution_steps(gold_solution)
+    student_values: list[float] = []
+    wrong = None
+    for match in _COMPUTATION.finditer(student_work):
+        line = match.group(0).strip()
+        values = solution_steps(line)
+        if not values:
+            continue
+        student_values.append(values[-1])
+        if wrong is None and not any(abs(values[-1] - g) < 1e-6 for g in gold_values):
+            wrong = line
+    expected = next((line for line in gold_lines
+                     if not any(abs(v - s) < 1e-6 for v in solution_steps(line)
+                                for s in student_values)), None)
+    return wrong, expected
 
 
 def assess(state: TutorState) -> TutorState:
-    """Check the student's latest answer against the gold answer with the maths checker."""
+    """Check the latest answer with the maths checker and locate the first wrong step."""
     answer = extract_answer(state["student_message"])
-    return {"student_answer": answer,
-            "student_correct": answer is not None and answers_match(answer, state["gold_answer"])}
+    correct = answer is not None and answers_match(answer, state["gold_answer"])
+    student_turn = sum(1 for m in state.get("dialogue", []) if m["role"] == "user")
+    work = state["student_message"]
+    if "=" not in work:  # no computation in this message: look at the latest that had one
+        work = next((m["content"] for m in reversed(state.get("dialogue", []))
+                     if m["role"] == "user" and "=" in m["content"]), work)
+    wrong, expected = first_wrong_step(work, state.get("gold_solution", ""))
+    return {"student_answer": answer, "student_correct": correct, "student_turn": student_turn,
+            "first_error": None if correct else wrong, "expected_step": expected}
+
+
+def turns_without_progress(history: dict, student_turn: int, answer: str | None) -> int:
+    """How many student turns in a row (this one included) gave the same wrong answer."""
+    count = 1
+    for turn in range(student_turn - 1, -1, -1):
+        earlier = history.get(str(turn))
+        if earlier is None or earlier.get("answer") != answer:
+            break
+        count += 1
+    return count
+
+
+def move_context(state: TutorState) -> MoveContext:
+    """The policy's view of the state."""
+    history = state.get("history") or {}
+    turn = state["student_turn"]
+    return MoveContext(
+        student_turn=turn, student_correct=bool(state.get("student_correct")),
+        has_error_location=bool(state.get("first_error")),
+        has_misconception=bool(state.get("detections")),
+        previous_moves=[history[str(t)]["move"] for t in range(turn) if str(t) in history],
+        turns_without_progress=turns_without_progress(history, turn, state.get("student_answer")),
+        telling_budget_turn=state.get("telling_budget_turn", DEFAULT_TELLING_BUDGET_TURN))
 
 
 def assessment_line(state: TutorState) -> str:
     if state.get("student_correct"):
-        return "The student's latest answer is correct: confirm it and ask them to explain why."
+        return "The student's latest answer is correct."
+    lines = []
     if state.get("student_answer") is None:
-        return "The student has not stated an answer yet."
-    return f"The student's answer {state['student_answer']} is not correct."
+        lines.append("The student has not stated an answer yet.")
+    else:
+        lines.append(f"The student's answer {state['student_answer']} is not correct.")
+    if state.get("detections"):
+        top = state["detections"][0]
+        lines.append(f"They may have this misconception: {top['name']} ({top['description']}).")
+    return " ".join(lines)
+
+
+def tutor_messages(state: TutorState, move: str, *, note: str = "") -> list[ChatMessage]:
+    """The respond node's prompt for a move."""
+    allowed = telling_allowed(state["student_turn"], state.get("telling_budget_turn",
+                                                               DEFAULT_TELLING_BUDGET_TURN))
+    instruction = MOVE_INSTRUCTIONS[move]
+    if move == "focus" and not state.get("first_error"):
+        instruction = "Ask the student which quantity they need to find first."
+    if move == "telling" and not state.get("expected_step"):
+        instruction = "Explain the step the student got wrong, then ask them to finish."
+    instruction = instruction.format(first_error=state.get("first_error") or "",
+                                     expected_step=state.get("expected_step") or "")
+    system = TUTOR_SYSTEM_PROMPT.format(
+        problem=state["problem"], assessment=assessment_line(state), instruction=instruction,
+        no_telling="" if allowed else NO_TELLING)
+    if note:
+        system += "\n" + note
+    return [{"role": "system", "content": system}, *state.get("dialogue", []),
+            {"role": "user", "content": state["student_message"]}]
 
 
 def build_tutor_graph(llm: LLM, *, tracer: Tracer, on_token: TokenSink | None = None,
-                      max_tokens: int = 160):
-    """Wire `assess → respond`; every node is a traced span, every LLM call recorded."""
+                      on_reset: Callable[[], None] | None = None, max_tokens: int = 160,
+                      detector: MisconceptionDetector | None = None, checkpointer=None):
+    """Wire the five nodes; every node is a traced span, every LLM call recorded.
+
+    Tokens reach `on_token` only after the guard's rule has passed them (sentence holdback);
+    when the guard replaces a reply it calls `on_reset` and then streams the safe text.
+    """
     traced = TracedLLM(llm, tracer)
+    detector = detector or NoDetector()
+    holdback: dict[str, SentenceHoldback] = {}
+
+    def protected_for(state: TutorState):
+        students = [m["content"] for m in state.get("dialogue", []) if m["role"] == "user"]
+        return protected_values(gold_answer=state["gold_answer"],
+                                solution=state.get("gold_solution", ""),
+                                problem=state["problem"],
+                                student_texts=[*students, state["student_message"]])
+
+    def guarded(state: TutorState) -> bool:
+        return not telling_allowed(state["student_turn"], state.get(
+            "telling_budget_turn", DEFAULT_TELLING_BUDGET_TURN))
 
     def assess_node(state: TutorState) -> TutorState:
         with tracer.span("assess") as span:
@@ -53,30 +202,101 @@ def build_tutor_graph(llm: LLM, *, tracer: Tracer, on_token: TokenSink | None = 
             span.attributes.update(update)
             return update
 
+    def detect_node(state: TutorState) -> TutorState:
+        with tracer.span("detect", detector=type(detector).__name__) as span:
+            if state.get("student_correct"):
+                found = []
+            else:
+                work = "\n".join([m["content"] for m in state.get("dialogue", [])
+                                  if m["role"] == "user"] + [state["student_message"]])
+                found = [d.to_dict() for d in detector.detect(
+                    state["problem"], state.get("gold_solution", ""), work)]
+            span.attributes["detections"] = found
+            return {"detections": found}
+
+    def choose_move_node(state: TutorState) -> TutorState:
+        with tracer.span("choose_move") as span:
+            ctx = move_context(state)
+            move = choose_move(ctx)
+            span.attributes.update(move=move, student_turn=ctx.student_turn,
+                                   previous_moves=list(ctx.previous_moves),
+                                   turns_without_progress=ctx.turns_without_progress,
+                                   telling_allowed=telling_allowed(ctx.student_turn,
+                                                                   ctx.telling_budget_turn))
+            return {"move": move}
+
     def respond_node(state: TutorState) -> TutorState:
-        with tracer.span("respond"):
-            system = TUTOR_SYSTEM_PROMPT.format(problem=state["problem"],
-                                                assessment=assessment_line(state))
-            messages: list[ChatMessage] = [
-                {"role": "system", "content": system}, *state.get("dialogue", []),
-                {"role": "user", "content": state["student_message"]},
-            ]
-            call = traced.chat(messages, max_tokens=max_tokens, temperature=0.7,
-                               on_token=on_token)
+        with tracer.span("respond", move=state["move"]):
+            sink = on_token
+            if guarded(state):
+                protected = protected_for(state)
+                hold = SentenceHoldback(on_token, lambda text: not find_leaks(text, protected))
+                holdback["current"] = hold
+                sink = hold.feed
+            call = traced.chat(tutor_messages(state, state["move"]), max_tokens=max_tokens,
+                               temperature=0.7, on_token=sink)
+            if guarded(state):
+                holdback["current"].close()
             return {"reply": call.completion.strip()}
+
+    def emit(text: str) -> None:
+        if on_reset is not None:
+            on_reset()
+        if on_token is not None:
+            on_token(text)
+
+    def guard_node(state: TutorState) -> TutorState:
+        with tracer.span("guard") as span:
+            reply, move, interventions = state["reply"], state["move"], []
+            if guarded(state):
+                protected = protected_for(state)
+                leaks = find_leaks(reply, protected)
+                if leaks:
+                    interventions.append({"action": "regenerate", "original": reply,
+                                          "move": move,
+                                          "leaks": [leak.to_dict() for leak in leaks]})
+                    call = traced.chat(tutor_messages(state, move, note=REGENERATE_NOTE),
+                                       max_tokens=max_tokens, temperature=0.7)
+                    reply = call.completion.strip()
+                    leaks = find_leaks(reply, protected)
+                    if leaks or not reply:
+                        interventions.append({"action": "rewrite", "original": reply,
+                                              "move": move,
+                                              "leaks": [leak.to_dict() for leak in leaks]})
+                        reply, move = SAFE_PROBING_QUESTION, "probing"
+                    emit(reply)
+            span.attributes.update(interventions=interventions, guarded=guarded(state))
+            entry = {"answer": state.get("student_answer"), "move": move}
+            return {"reply": reply, "move": move, "guard": interventions,
+                    "history": {str(state["student_turn"]): entry}}
 
     graph = StateGraph(TutorState)
     graph.add_node("assess", assess_node)
+    graph.add_node("detect", detect_node)
+    graph.add_node("choose_move", choose_move_node)
     graph.add_node("respond", respond_node)
+    graph.add_node("guard", guard_node)
     graph.add_edge(START, "assess")
-    graph.add_edge("assess", "respond")
-    graph.add_edge("respond", END)
-    return graph.compile()
+    graph.add_edge("assess", "detect")
+    graph.add_edge("detect", "choose_move")
+    graph.add_edge("choose_move", "respond")
+    graph.add_edge("respond", "guard")
+    graph.add_edge("guard", END)
+    return graph.compile(checkpointer=checkpointer)
 
 
 def run_tutor_turn(llm: LLM, state: TutorState, *, tracer: Tracer,
-                   on_token: TokenSink | None = None, max_tokens: int = 160) -> TutorState:
-    """Run one turn of the tutor graph and return its final state."""
-    graph = build_tutor_graph(llm, tracer=tracer, on_token=on_token, max_tokens=max_tokens)
+                   on_token: TokenSink | None = None, on_reset: Callable[[], None] | None = None,
+                   max_tokens: int = 160, detector: MisconceptionDetector | None = None,
+                   checkpointer=None, thread_id: str | None = None) -> TutorState:
+    """Run one turn of the tutor graph and return its final state.
+
+    With a `checkpointer`, the state of `thread_id` (one per session) carries the history of
+    earlier turns across calls and worker restarts.
+    """
+    graph = build_tutor_graph(llm, tracer=tracer, on_token=on_token, on_reset=on_reset,
+                              max_tokens=max_tokens, detector=detector, checkpointer=checkpointer)
+    config = {"configurable": {"thread_id": thread_id}} if checkpointer is not None else None
     with tracer.span("tutor_turn"):
-        return graph.invoke(state)
+        return graph.invoke(state, config)
+

@@ -11,7 +11,7 @@ from pathlib import Path
 from django.db import transaction
 
 from agents.math import gold_final_answer
-from apps.problems.models import Problem
+from apps.problems.models import Problem, StudentSolution
 
 
 class ImportError_(ValueError):
@@ -73,3 +73,51 @@ def _save(problems: list[Problem]) -> ImportResult:
     Problem.objects.bulk_create(problems, ignore_conflicts=True, batch_size=500)
     created = Problem.objects.count() - before
     return ImportResult(created=created, existing=len(problems) - created)
+
+
+def _number(value: float) -> str:
+    return str(int(value)) if float(value).is_integer() else str(value)
+
+
+def mathdial_records(item) -> tuple[Problem, StudentSolution]:
+    """The problem and the incorrect solution one MathDial item describes (unsaved)."""
+    from agents.graphs.guard import final_value
+
+    problem = Problem(statement=item.question.strip(), gold_answer=_number(final_value(
+        item.ground_truth)), solution=item.ground_truth, source="mathdial",
+        source_key=str(item.qid))
+    key = hashlib.sha256(f"{item.qid}\n{item.incorrect_solution}".encode()).hexdigest()[:32]
+    solution = StudentSolution(text=item.incorrect_solution, profile=item.profile,
+                               source="mathdial", source_key=key)
+    return problem, solution
+
+
+@transaction.atomic
+def save_mathdial_item(item) -> tuple[Problem, StudentSolution]:
+    """Get or create one item's problem and incorrect solution (idempotent)."""
+    problem, solution = mathdial_records(item)
+    problem, _ = Problem.objects.get_or_create(
+        source=problem.source, source_key=problem.source_key,
+        defaults={"statement": problem.statement, "gold_answer": problem.gold_answer,
+                  "solution": problem.solution})
+    solution, _ = StudentSolution.objects.get_or_create(
+        source=solution.source, source_key=solution.source_key,
+        defaults={"problem": problem, "text": solution.text, "profile": solution.profile})
+    return problem, solution
+
+
+def import_mathdial(path: Path, *, limit: int | None = None) -> ImportResult:
+    """Import MathDial dialogues as problems (one per qid) with their incorrect student
+    solutions and personas; idempotent, all or nothing, errors name the line."""
+    from agents.eval.tutor_eval import DatasetError, load_dataset
+
+    try:
+        items = load_dataset(path)[:limit]
+    except DatasetError as exc:
+        raise ImportError_(str(exc)) from exc
+    before = Problem.objects.count() + StudentSolution.objects.count()
+    with transaction.atomic():
+        for item in items:
+            save_mathdial_item(item)
+    created = Problem.objects.count() + StudentSolution.objects.count() - before
+    return ImportResult(created=created, existing=0)

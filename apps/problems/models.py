@@ -23,3 +23,22 @@ class Problem(models.Model):
     @property
     def title(self) -> str:
         return self.statement if len(self.statement) < 80 else self.statement[:77] + "…"
+
+
+class StudentSolution(models.Model):
+    """An incorrect student solution to a problem (MathDial), with the persona that wrote it."""
+
+    problem = models.ForeignKey(Problem, on_delete=models.CASCADE, related_name="student_solutions")
+    text = models.TextField(help_text="Verbatim incorrect solution.")
+    profile = models.TextField(blank=True, help_text="Persona, e.g. MathDial student_profile.")
+    confusion = models.TextField(blank=True, help_text="The teacher's name for the misconception.")
+    source = models.CharField(max_length=40)
+    source_key = models.CharField(max_length=80)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["source", "source_key"],
+                                               name="uniq_student_solution_source")]
+        ordering = ["id"]
+
+    def __str__(self) -> str:
+        return f"{self.source}#{self.source_key}"

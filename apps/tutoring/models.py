@@ -62,10 +62,10 @@ class Turn(models.Model):
     student_answer = models.CharField(max_length=200, blank=True)
     is_correct = models.BooleanField(null=True, blank=True)
     move = models.CharField(max_length=16, blank=True)
+    guard = models.JSONField(default=list, blank=True,
+                             help_text="Guard interventions, each with the original text verbatim.")
     detections = models.JSONField(default=list, blank=True,
-                                  help_text="Misconceptions found in the student's work, best first.")
-    guard_interventions = models.JSONField(default=list, blank=True,
-                                           help_text="What the answer guard blocked, verbatim.")
+                                  help_text="Misconception detections (Detection.to_dict()).")
     error = models.TextField(blank=True)
     attempts = models.PositiveSmallIntegerField(default=0)
     created_at = models.DateTimeField(auto_now_add=True)
@@ -85,3 +85,52 @@ class Turn(models.Model):
 
     def __str__(self) -> str:
         return f"turn {self.index} ({self.author}) of session {self.session_id}"
+
+
+class EvaluationRun(models.Model):
+    """One `tutor_eval` run: a tutor on a MathDial file, fanned out one task per dialogue."""
+
+    class Status(models.TextChoices):
+        RUNNING = "running"
+        DONE = "done"
+        FAILED = "failed"
+
+    tutor = models.CharField(max_length=16)
+    engine = models.CharField(max_length=40)
+    model = models.CharField(max_length=120, blank=True)
+    student_engine = models.CharField(max_length=40)
+    dataset = models.CharField(max_length=500)
+    params = models.JSONField(default=dict, help_text="k_max, limit, seed, lines, max_tokens…")
+    status = models.CharField(max_length=16, choices=Status.choices, default=Status.RUNNING)
+    total = models.PositiveIntegerField(default=0)
+    report = models.JSONField(null=True, blank=True)
+    error = models.TextField(blank=True)
+    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.SET_NULL,
+                                   null=True, blank=True, related_name="+")
+    created_at = models.DateTimeField(auto_now_add=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+
+    def __str__(self) -> str:
+        return f"evaluation {self.pk}: {self.tutor} on {self.engine}"
+
+
+class EvaluationDialogue(models.Model):
+    """One finished dialogue of a run: its session (turns + trace) and its metrics."""
+
+    run = models.ForeignKey(EvaluationRun, on_delete=models.CASCADE, related_name="dialogues")
+    line = models.PositiveIntegerField(help_text="Line of the dataset file.")
+    qid = models.CharField(max_length=40)
+    session = models.OneToOneField(TutoringSession, on_delete=models.CASCADE, null=True,
+                                   blank=True, related_name="evaluation")
+    result = models.JSONField(help_text="s, t, success_at_k, telling_at_k of this dialogue.")
+    error = models.TextField(blank=True)
+
+    class Meta:
+        ordering = ["run", "line"]
+        constraints = [models.UniqueConstraint(fields=["run", "line"], name="uniq_eval_line")]
+
+    def __str__(self) -> str:
+        return f"line {self.line} of evaluation {self.run_id}"

@@ -1,9 +1,9 @@
 """Read paths of tutoring, with the access rule for sessions decided in one place."""
 
-from django.db.models import Q, QuerySet
+from django.db.models import Count, Q, QuerySet
 
 from apps.problems.models import Problem
-from apps.tutoring.models import Turn, TutoringSession
+from apps.tutoring.models import EvaluationRun, Turn, TutoringSession
 
 
 def sessions_visible_to(user) -> QuerySet[TutoringSession]:
@@ -34,3 +34,35 @@ def problems_for(user) -> QuerySet[Problem]:
 
 def turns_of(session: TutoringSession) -> list[Turn]:
     return list(session.turns.select_related("author_user").order_by("index"))
+
+
+def evaluation_runs() -> QuerySet[EvaluationRun]:
+    """Every evaluation run, newest first, with its count of stored dialogues."""
+    return EvaluationRun.objects.annotate(done=Count("dialogues")).order_by("-created_at")
+
+
+def default_comparison() -> tuple[EvaluationRun | None, EvaluationRun | None]:
+    """The latest TutorGraph run and the latest baseline run."""
+    runs = evaluation_runs()
+    return (runs.filter(tutor="tutorgraph").first(), runs.filter(tutor="baseline").first())
+
+
+def side_by_side(a: EvaluationRun | None, b: EvaluationRun | None) -> list[dict]:
+    """Dialogues of two runs paired by dataset line (a line one run lacks shows empty)."""
+    rows: dict[int, dict] = {}
+    for key, run in (("a", a), ("b", b)):
+        if run is None:
+            continue
+        for dialogue in run.dialogues.select_related("session"):
+            rows.setdefault(dialogue.line, {"line": dialogue.line, "qid": dialogue.qid})
+            rows[dialogue.line][key] = dialogue
+    return [rows[line] for line in sorted(rows)]
+
+
+def run_report(run: EvaluationRun) -> dict:
+    """The finished report, or one computed from the dialogues stored so far."""
+    if run.report:
+        return run.report
+    from apps.tutoring.evaluations import report_of
+
+    return report_of(run)

@@ -11,6 +11,7 @@ from django.db.models import Max
 from django.template.loader import render_to_string
 from django.utils import timezone
 
+from agents.graphs.moves import DEFAULT_TELLING_BUDGET_TURN
 from agents.graphs.tutor import run_tutor_turn
 from agents.llm import LLMError
 from agents.tracing import Tracer
@@ -18,6 +19,7 @@ from apps.engines import get_llm
 from apps.problems.models import Problem
 from apps.traces.models import Run
 from apps.traces.services import save_run
+from apps.tutoring.checkpoints import thread_id, tutor_checkpointer
 from apps.tutoring.models import Turn, TutoringSession
 from apps.tutoring.streaming import TurnStream, publish_html
 
@@ -127,15 +129,25 @@ def run_turn(turn_id: int) -> None:
     state = {
         "problem": session.problem.statement,
         "gold_answer": session.problem.gold_answer,
+        "gold_solution": session.problem.solution,
+        "telling_budget_turn": (session.classroom.telling_budget_turn if session.classroom
+                                else DEFAULT_TELLING_BUDGET_TURN),
         "dialogue": [{"role": "assistant" if t.author != Turn.Author.STUDENT else "user",
                       "content": t.text} for t in history],
         "student_message": turn.reply_to.text,
     }
     tracer = Tracer()
     llm = get_llm()
+    def reset() -> None:  # the guard replaced the reply: clear what the page shows
+        stream.flush()
+        stream.publish("reset")
+
     try:
-        result = run_tutor_turn(llm, state, tracer=tracer, on_token=stream.token,
-                                max_tokens=settings.TUTOR_REPLY_MAX_TOKENS)
+        # Tokens reach the stream only after the guard passed them (sentence holdback).
+        with tutor_checkpointer() as checkpointer:
+            result = run_tutor_turn(llm, state, tracer=tracer, on_token=stream.token,
+                                    on_reset=reset, max_tokens=settings.TUTOR_REPLY_MAX_TOKENS,
+                                    checkpointer=checkpointer, thread_id=thread_id(session.pk))
         if not result.get("reply"):
             raise LLMError("the engine returned an empty reply")
     except LLMError as exc:
@@ -145,9 +157,12 @@ def run_turn(turn_id: int) -> None:
     with transaction.atomic():
         turn.text = result["reply"]
         turn.move = result.get("move", "")
+        turn.guard = result.get("guard", [])
+        turn.detections = result.get("detections", [])
         turn.status = Turn.Status.DONE
         turn.completed_at = timezone.now()
-        turn.save(update_fields=["text", "move", "status", "completed_at"])
+        turn.save(update_fields=["text", "move", "guard", "detections", "status",
+                                 "completed_at"])
         Turn.objects.filter(pk=turn.reply_to_id).update(
             student_answer=result.get("student_answer") or "",
             is_correct=result.get("student_correct"))

@@ -3,7 +3,7 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_POST
 
 from apps.accounts.permissions import role_required
-from apps.tutoring import selectors, services
+from apps.tutoring import charts, selectors, services
 
 
 @role_required("student", "teacher")
@@ -31,3 +31,31 @@ def session_detail(request, session_id: int):
         "session": session, "turns": selectors.turns_of(session),
         "can_write": selectors.can_write(request.user, session),
     })
+
+
+def _run_or_404(run_id: str | None, default):
+    if not run_id:
+        return default
+    if not run_id.isdigit():
+        raise Http404("No such evaluation run.")
+    return get_object_or_404(selectors.evaluation_runs(), pk=int(run_id))
+
+
+@role_required()  # admins only
+def evaluation_list(request):
+    runs = list(selectors.evaluation_runs()[:50])
+    default_a, default_b = selectors.default_comparison()
+    a = _run_or_404(request.GET.get("a"), default_a)
+    b = _run_or_404(request.GET.get("b"), default_b)
+    reports = [selectors.run_report(run) for run in (a, b) if run is not None]
+    return render(request, "tutoring/evaluations.html", {
+        "runs": runs, "a": a, "b": b, "chart": charts.curve_chart(reports), "reports": reports,
+        "rows": selectors.side_by_side(a, b),
+        "running": any(r.status == "running" for r in runs)})
+
+
+@role_required()  # admins only
+def evaluation_progress(request):
+    runs = list(selectors.evaluation_runs()[:50])
+    return render(request, "tutoring/partials/_evaluation_runs.html", {
+        "runs": runs, "running": any(r.status == "running" for r in runs)})

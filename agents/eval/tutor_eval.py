@@ -1,0 +1,187 @@
+"""MathDial interactive evaluation: a tutor and a simulated student talk, success@k/telling@k.
+
+Framework-free: `load_dataset` reads any JSONL file in the format of
+shared/data/mathdial/dev.jsonl, `run_dialogue` plays one dialogue (TutorGraph or the plain
+prompted baseline against the simulated student), `build_report` aggregates with bootstrap
+95% intervals. The app persists what these return.
+"""
+
+from __future__ import annotations
+
+import json
+import random
+from collections.abc import Sequence
+from dataclasses import asdict, dataclass
+from pathlib import Path
+
+from langgraph.checkpoint.memory import InMemorySaver
+
+from agents.eval.dialogue_metrics import aggregate, bootstrap_ci, success_and_telling
+from agents.graphs.detection import MisconceptionDetector
+from agents.graphs.guard import final_value
+from agents.graphs.simulated_student import StudentSeed, opening_turn, student_turn
+from agents.graphs.tutor import run_tutor_turn
+from agents.llm import LLM, ChatMessage
+from agents.tracing import TracedLLM, Tracer
+
+TUTORS = ("tutorgraph", "baseline")
+REQUIRED_FIELDS = ("question", "ground_truth", "student_incorrect_solution", "student_profile")
+BASELINE_PROMPT = """You are a maths tutor talking with a student.
+Problem: {problem}
+The student's solution has a mistake. Help the student find the mistake.
+Reply in one or two short sentences."""
+GREETING = "Hi {name}, please talk me through your solution."
+
+
+class DatasetError(ValueError):
+    """A dataset line that cannot be used; the message names the line and the fix."""
+
+
+@dataclass(frozen=True)
+class MathDialItem:
+    """One MathDial record, with the line of the file it came from."""
+
+    line: int
+    qid: str
+    question: str
+    ground_truth: str
+    incorrect_solution: str
+    profile: str
+    conversation: str = ""
+
+    @property
+    def student_name(self) -> str:
+        """The persona's first name ("Mariana is a 7th grade student..." → "Mariana")."""
+        first = self.profile.split()[0] if self.profile.split() else "there"
+        return first.strip(",.") if first[:1].isupper() else "there"
+
+    def to_dict(self) -> dict:
+        return asdict(self)
+
+
+def parse_line(text: str, line: int) -> MathDialItem:
+    """One JSONL line → an item, or DatasetError naming the line and what is wrong."""
+    try:
+        record = json.loads(text)
+    except json.JSONDecodeError as exc:
+        raise DatasetError(f"line {line}: not valid JSON ({exc.msg} at column {exc.colno})") \
+            from None
+    if not isinstance(record, dict):
+        raise DatasetError(f"line {line}: expected a JSON object, got {type(record).__name__}")
+    missing = [f for f in REQUIRED_FIELDS if not isinstance(record.get(f), str)
+               or not record[f].strip()]
+    if missing:
+        raise DatasetError(f"line {line}: missing or empty field(s) {', '.join(missing)}")
+    if final_value(record["ground_truth"]) is None:
+        raise DatasetError(f"line {line}: ground_truth has no final number on its last line")
+    return MathDialItem(line=line, qid=str(record.get("qid", line)), question=record["question"],
+                        ground_truth=record["ground_truth"],
+                        incorrect_solution=record["student_incorrect_solution"],
+                        profile=record["student_profile"],
+                        conversation=str(record.get("conversation", "")))
+
+
+def load_dataset(path: str | Path) -> list[MathDialItem]:
+    """Every item of a MathDial JSONL file; the first bad line raises DatasetError."""
+    path = Path(path)
+    if not path.is_file():
+        raise DatasetError(f"{path}: no such file")
+    items = []
+    with path.open(encoding="utf-8") as handle:
+        for number, text in enumerate(handle, 1):
+            if text.strip():
+                items.append(parse_line(text, number))
+    if not items:
+        raise DatasetError(f"{path}: the file has no dialogues")
+    return items
+
+
+def select(items: Sequence[MathDialItem], limit: int | None, seed: int) -> list[MathDialItem]:
+    """`limit` items drawn with `seed` (all of them when no limit), in file order."""
+    if limit is None or limit >= len(items):
+        return list(items)
+    return sorted(random.Random(seed).sample(list(items), limit), key=lambda i: i.line)
+
+
+def _tutor_side(turns: list[dict]) -> list[ChatMessage]:
+    return [{"role": "assistant" if t["speaker"] == "teacher" else "user", "content": t["text"]}
+            for t in turns]
+
+
+def _student_side(turns: list[dict]) -> list[ChatMessage]:
+    return [{"role": "user" if t["speaker"] == "teacher" else "assistant", "content": t["text"]}
+            for t in turns]
+
+
+def run_dialogue(item: MathDialItem, *, tutor: str, tutor_llm: LLM, student_llm: LLM,
+                 tracer: Tracer, k_max: int = 7, max_tokens: int = 60,
+                 telling_budget_turn: int = 5,
+                 detector: MisconceptionDetector | None = None) -> dict:
+    """Play one dialogue: greeting, the student's solution, then tutor/student turns until the
+    student states the answer or has had `k_max` turns after its first."""
+    if tutor not in TUTORS:
+        raise ValueError(f"unknown tutor {tutor!r}; choose one of {', '.join(TUTORS)}")
+    seed = StudentSeed(problem=item.question, incorrect_solution=item.incorrect_solution,
+                       profile=item.profile, gold_answer=item.ground_truth)
+    turns: list[dict] = [
+        {"speaker": "teacher", "text": GREETING.format(name=item.student_name), "move": "generic",
+         "guard": [], "detections": []},
+        {"speaker": "student", "text": opening_turn(seed)},
+    ]
+    checkpointer = InMemorySaver()
+    traced = TracedLLM(tutor_llm, tracer)
+    solved = False
+    with tracer.span("dialogue", qid=item.qid, line=item.line, tutor=tutor):
+        for _ in range(k_max):
+            history = _tutor_side(turns[:-1])
+            if tutor == "tutorgraph":
+                state = run_tutor_turn(
+                    tutor_llm, {"problem": item.question, "gold_answer": item.ground_truth,
+                                "gold_solution": item.ground_truth, "dialogue": history,
+                                "student_message": turns[-1]["text"],
+                                "telling_budget_turn": telling_budget_turn},
+                    tracer=tracer, max_tokens=max_tokens, detector=detector,
+                    checkpointer=checkpointer, thread_id=f"{item.line}")
+                turns.append({"speaker": "teacher", "text": state["reply"],
+                              "move": state["move"], "guard": state.get("guard", []),
+                              "detections": state.get("detections", [])})
+            else:
+                with tracer.span("baseline_turn"):
+                    call = traced.chat(
+                        [{"role": "system", "content": BASELINE_PROMPT.format(
+                            problem=item.question)}, *history,
+                         {"role": "user", "content": turns[-1]["text"]}],
+                        max_tokens=max_tokens, temperature=0.7)
+                turns.append({"speaker": "teacher", "text": call.completion.strip(), "move": "",
+                              "guard": [], "detections": []})
+            reply = student_turn(student_llm, seed, _student_side(turns), tracer=tracer,
+                                 max_tokens=max_tokens)
+            turns.append({"speaker": "student", "text": reply["reply"]})
+            if reply["solved"]:
+                solved = True
+                break
+    metrics = success_and_telling([(t["speaker"], t["text"]) for t in turns], item.ground_truth,
+                                  ks=range(1, k_max + 1))
+    return {"line": item.line, "qid": item.qid, "tutor": tutor, "turns": turns,
+            "solved": solved, **metrics}
+
+
+def build_report(dialogues: Sequence[dict], *, tutor: str, engine: str, model: str,
+                 k_max: int = 7, seed: int = 0, params: dict | None = None) -> dict:
+    """success@k / telling@k means with bootstrap 95% intervals, and each dialogue's s and t."""
+    ks = range(1, k_max + 1)
+    summary = aggregate(dialogues, ks)
+    ci: dict = {"success_at_k": {}, "telling_at_k": {}}
+    if dialogues:
+        for metric in ("success_at_k", "telling_at_k"):
+            for k in ks:
+                low, high = bootstrap_ci([float(d[metric][str(k)]) for d in dialogues], seed=seed)
+                ci[metric][str(k)] = [round(low, 4), round(high, 4)]
+    return {"tutor": tutor, "engine": engine, "model": model, "n": summary["n"],
+            "k_max": k_max, "seed": seed, "params": params or {},
+            "success_at_k": summary["success_at_k"], "telling_at_k": summary["telling_at_k"],
+            "ci95": ci,
+            "guard_interventions": sum(len(t.get("guard", [])) for d in dialogues
+                                       for t in d["turns"] if t["speaker"] == "teacher"),
+            "dialogues": [{"line": d["line"], "qid": d["qid"], "s": d["s"], "t": d["t"]}
+                          for d in dialogues]}

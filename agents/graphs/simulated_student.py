@@ -1,0 +1,82 @@
+"""A MathDial-style simulated student: a persona holding on to an incorrect solution.
+
+As in MathDial (Macina et al., 2023), the student is seeded with the problem, an incorrect
+solution and a persona (`student_profile`); it believes its solution is right and changes it
+only when the tutor's questions lead it there. Its opening turn is its solution as written;
+the dialogue stops when it states the right final answer (the metric's own reading) or after
+a turn limit.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import TypedDict
+
+from langgraph.graph import END, START, StateGraph
+
+from agents.eval.dialogue_metrics import bearing
+from agents.llm import LLM, ChatMessage
+from agents.tracing import TracedLLM, Tracer
+
+STUDENT_SYSTEM_PROMPT = """You are a student talking to your maths teacher. {profile}
+Problem: {problem}
+Your solution: {solution}
+You believe your solution is right. Change it only when the teacher's questions show you
+a mistake; then say the new step and result. Answer in one or two short sentences."""
+
+
+@dataclass(frozen=True)
+class StudentSeed:
+    """The MathDial fields that seed a simulated student."""
+
+    problem: str
+    incorrect_solution: str
+    profile: str
+    gold_answer: str
+
+
+class StudentState(TypedDict, total=False):
+    dialogue: list[ChatMessage]  # from the student's side: tutor = user, student = assistant
+    reply: str
+    solved: bool
+
+
+def opening_turn(seed: StudentSeed) -> str:
+    """The student's turn 0: its incorrect solution, verbatim."""
+    return seed.incorrect_solution.strip()
+
+
+def build_student_graph(llm: LLM, seed: StudentSeed, *, tracer: Tracer, max_tokens: int = 60,
+                        temperature: float = 0.4):
+    """One student turn: `reply` (an LLM call in persona) → `check` (did it state the answer)."""
+    traced = TracedLLM(llm, tracer)
+    system = STUDENT_SYSTEM_PROMPT.format(profile=seed.profile, problem=seed.problem,
+                                          solution=seed.incorrect_solution.strip())
+
+    def reply_node(state: StudentState) -> StudentState:
+        with tracer.span("student_reply"):
+            call = traced.chat([{"role": "system", "content": system}, *state["dialogue"]],
+                               max_tokens=max_tokens, temperature=temperature)
+            return {"reply": call.completion.strip()}
+
+    def check_node(state: StudentState) -> StudentState:
+        with tracer.span("student_check") as span:
+            solved = bearing(state["reply"], seed.gold_answer)
+            span.attributes["solved"] = solved
+            return {"solved": solved}
+
+    graph = StateGraph(StudentState)
+    graph.add_node("reply", reply_node)
+    graph.add_node("check", check_node)
+    graph.add_edge(START, "reply")
+    graph.add_edge("reply", "check")
+    graph.add_edge("check", END)
+    return graph.compile()
+
+
+def student_turn(llm: LLM, seed: StudentSeed, dialogue: list[ChatMessage], *, tracer: Tracer,
+                 max_tokens: int = 60) -> StudentState:
+    """The student's next reply to a dialogue seen from its side."""
+    graph = build_student_graph(llm, seed, tracer=tracer, max_tokens=max_tokens)
+    with tracer.span("student_turn"):
+        return graph.invoke({"dialogue": dialogue})
