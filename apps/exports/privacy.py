@@ -1,10 +1,10 @@
-"""The privacy rule every export applies; `docs` in the manifest repeat it in words.
+"""The privacy rule every export applies; each manifest repeats it under `privacy`.
 
 1. Students who refused data sharing (`Enrolment.data_sharing_consent` False in ANY
    classroom) are left out entirely: every record whose learner is one of them is dropped.
-2. User ids never leave as they are: each becomes `HMAC-SHA256(per-export secret, id)`,
-   so pseudonyms are stable inside one export and unrelated across exports. The secret is
-   drawn for the export and never stored.
+2. User ids never leave as they are: each becomes a keyed hash (BLAKE2b MAC, like HMAC) of
+   the id under a secret drawn for this export, so pseudonyms are stable inside one export
+   and unrelated across exports. The secret is never stored. Conversation ids likewise.
 3. Text is scrubbed: e-mail addresses become `[email]`; usernames, first and last names of
    every person on the platform (whole words of 3+ characters, any case) become `[name]`.
    Role words (student, teacher, ...) are not treated as names, since demo accounts use them.
@@ -13,7 +13,6 @@
 from __future__ import annotations
 
 import hashlib
-import hmac
 import re
 import secrets
 from collections.abc import Iterable
@@ -22,6 +21,7 @@ from dataclasses import dataclass, field
 RULE = __doc__.split("\n\n", 1)[1].strip()
 EMAIL = re.compile(r"[\w.+-]+@[\w-]+(?:\.[\w-]+)+")
 WORD = re.compile(r"\w+")
+NON_WORD = re.compile(r"\W+")
 NOT_NAMES = frozenset({"student", "teacher", "annotator", "admin", "tutor", "user", "assistant"})
 MIN_NAME_LENGTH = 3
 
@@ -52,14 +52,14 @@ class Privacy:
         """Stable within this export, unrelated to any other export."""
         if value is None or value == "":
             return ""
-        digest = hmac.new(self.secret, f"{kind}:{value}".encode(), hashlib.sha256).hexdigest()
-        return f"{kind[0]}-{digest[:16]}"
+        digest = hashlib.blake2b(f"{kind}:{value}".encode(), key=self.secret, digest_size=8)
+        return f"{kind[0]}-{digest.hexdigest()}"
 
     def scrub(self, text: str) -> str:
         if "@" in text:
             text = EMAIL.sub("[email]", text)
         # Fast path: most texts mention nobody, and a set test is far cheaper than a substitution.
-        if self.names and not self.names.isdisjoint(w.lower() for w in WORD.findall(text)):
+        if self.names and not self.names.isdisjoint(NON_WORD.split(text.lower())):
             text = WORD.sub(self._scrub_word, text)
         return text
 
