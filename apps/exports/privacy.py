@@ -21,7 +21,10 @@ from dataclasses import dataclass, field
 RULE = __doc__.split("\n\n", 1)[1].strip()
 EMAIL = re.compile(r"[\w.+-]+@[\w-]+(?:\.[\w-]+)+")
 WORD = re.compile(r"\w+")
-NON_WORD = re.compile(r"\W+")
+# ASCII text (nearly all of it) is tokenised with bytes.translate + split, ~3x faster than a regex:
+# word characters map to their lower case, everything else to a space.
+ASCII_WORDS = bytes(ord(chr(c).lower()) if chr(c).isalnum() or chr(c) == "_" else 32 for c in range(128)
+                    ) + b" " * 128
 NOT_NAMES = frozenset({"student", "teacher", "annotator", "admin", "tutor", "user", "assistant"})
 MIN_NAME_LENGTH = 3
 
@@ -45,6 +48,9 @@ class Privacy:
     opted_out: frozenset[int] = frozenset()
     secret: bytes = field(default_factory=lambda: secrets.token_bytes(32))
 
+    def __post_init__(self) -> None:
+        self._ascii_names = frozenset(n.encode() for n in self.names if n.isascii())
+
     def excludes(self, learner_id: int | None) -> bool:
         return learner_id is not None and learner_id in self.opted_out
 
@@ -58,10 +64,15 @@ class Privacy:
     def scrub(self, text: str) -> str:
         if "@" in text:
             text = EMAIL.sub("[email]", text)
-        # Fast path: most texts mention nobody, and a set test is far cheaper than a substitution.
-        if self.names and not self.names.isdisjoint(NON_WORD.split(text.lower())):
+        if self.names and self._mentions_a_name(text):
             text = WORD.sub(self._scrub_word, text)
         return text
+
+    def _mentions_a_name(self, text: str) -> bool:
+        """Most texts mention nobody, and a set test is far cheaper than a substitution."""
+        if text.isascii():
+            return not self._ascii_names.isdisjoint(text.encode().translate(ASCII_WORDS).split())
+        return not self.names.isdisjoint(WORD.findall(text.lower()))
 
     def _scrub_word(self, match: re.Match) -> str:
         return "[name]" if match[0].lower() in self.names else match[0]

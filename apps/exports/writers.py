@@ -42,7 +42,7 @@ class ParquetWriter:
     """pyarrow's ParquetWriter, one row group per `ROW_GROUP_SIZE` rows."""
 
     def __init__(self, path: Path, schema: pa.Schema) -> None:
-        self.path, self.rows, self._schema = path, 0, schema
+        self.path, self.rows, self._schema, self._row_type = path, 0, schema, pa.struct(schema)
         self._writer = pq.ParquetWriter(path, schema, compression="zstd")
         self._batch: list[Row] = []
 
@@ -54,7 +54,9 @@ class ParquetWriter:
 
     def _flush(self) -> None:
         if self._batch:
-            self._writer.write_table(pa.Table.from_pylist(self._batch, schema=self._schema))
+            # One struct array for the batch: far faster than Table.from_pylist (dict per row).
+            rows = pa.array(self._batch, type=self._row_type)
+            self._writer.write_table(pa.Table.from_struct_array(rows))
             self._batch = []
 
     def close(self) -> None:

@@ -4,9 +4,12 @@ from __future__ import annotations
 
 import json
 
+from hypothesis import given
+from hypothesis import strategies as st
+
 from apps.exports.filters import ExportFilters
 from apps.exports.pipeline import write_dataset
-from apps.exports.privacy import Privacy, scrub_names
+from apps.exports.privacy import WORD, Privacy, scrub_names
 from tests.exports.conftest import conversation, pair
 
 
@@ -64,3 +67,18 @@ def test_opted_out_learners_never_appear_in_any_format(tmp_path):
     manifest = write_dataset(pairs, format_name="dpo", file_type="parquet", out_dir=tmp_path / "dpo",
                              filters=ExportFilters(), privacy=privacy)
     assert manifest["counts"]["excluded_opted_out"] == 5 and manifest["files"] == []
+
+
+NAMES = ["alice", "Zoë", "o'brien", "jdoe42", "mary_ann"]
+WORDS = st.sampled_from([*NAMES, "ALICE", "ZOË", "Brien", "apples", "19", "e-mail", "Ali", "mary"])
+TEXTS = st.lists(st.tuples(WORDS, st.sampled_from([" ", ", ", "'s ", "-", "\n", "(", "! ", "é "])),
+                 max_size=12).map(lambda parts: "".join(w + sep for w, sep in parts))
+
+
+@given(TEXTS)
+def test_no_name_survives_scrubbing_whatever_the_case_or_punctuation(text):
+    privacy = Privacy(names=scrub_names(NAMES))
+    scrubbed = privacy.scrub(text)
+    assert privacy.names.isdisjoint(w.lower() for w in WORD.findall(scrubbed))
+    assert [w for w in WORD.findall(scrubbed) if w != "name"] == [
+        w for w in WORD.findall(text) if w.lower() not in privacy.names]
