@@ -5,7 +5,8 @@ An adapter registers the record type it yields for a source name, for example in
 
     register_source("atlas", PreferencePair, AtlasRetryPairs())
 
-The exporter asks every registered adapter whose record type the format reads (narrowed by
+`apps.exports.preferences` turns pairwise labels, ATLAS attempt histories and ratings into
+records. The exporter asks every registered adapter whose record type the format reads (narrowed by
 the `sources` filter) and chains their records.
 """
 
