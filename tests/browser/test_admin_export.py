@@ -20,19 +20,22 @@ def exports_env(monkeypatch, tmp_path):
     return tmp_path / "exports"
 
 
-def test_admin_exports_sft_and_downloads_it(exports_env, web_server, worker, problem, classroom,
-                                            browser_page):
-    alice = classroom.students.get(username="alice")
+@pytest.fixture
+def three_sessions_and_an_admin(web_server, alice, problem, classroom):
     for _ in range(3):
         tutoring_session(alice, problem, classroom=classroom)
     make_user("root", "admin")
+
+
+def test_admin_exports_sft_and_downloads_it(exports_env, web_server, worker,
+                                            three_sessions_and_an_admin, browser_page):
     page = browser_page
     log_in(page, web_server, "root", "root-pw")
     page.click("nav >> text=Exports")
     page.click("text=New export")
     page.select_option("select[name=format]", "sft")
     page.fill("input[name=validation_fraction]", "0")
-    page.click("button[type=submit]")
+    page.click("main form button[type=submit]")
     expect(page.locator("#export-progress")).to_contain_text("done", timeout=60_000)
     expect(page.locator("#export-progress progress")).to_have_attribute("value", "100")
     with page.expect_download() as download:
