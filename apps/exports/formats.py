@@ -114,4 +114,3 @@ FORMATS: dict[str, Format] = {f.name: f for f in [
            pa.schema([("input", pa.struct([("messages", MESSAGES)])), ("preferred_output", MESSAGES),
                       ("non_preferred_output", MESSAGES)]), build_openai_preference),
 ]}
-FILE_TYPES = ("jsonl", "parquet")

@@ -39,6 +39,3 @@ def sources_for(record_type: type, filters: ExportFilters) -> list[tuple[str, Re
     return [(source, adapter) for (source, kind), adapter in _REGISTRY.items()
             if kind is record_type and (not filters.sources or source in filters.sources)]
 
-
-def registered() -> list[tuple[str, str]]:
-    return [(source, kind.__name__) for source, kind in _REGISTRY]
