@@ -37,6 +37,7 @@ INSTALLED_APPS = [
     "apps.problems",
     "apps.tutoring",
     "apps.traces",
+    "apps.exports",
 ]
 
 MIDDLEWARE = [
@@ -114,6 +115,7 @@ TUTOR_REPLY_MAX_TOKENS = int(env("TUTOR_REPLY_MAX_TOKENS", "160"))
 LLM_RATE_LIMIT_PER_MINUTE = int(env("LLM_RATE_LIMIT_PER_MINUTE", "20"))
 STREAM_REPLAY_TTL_S = int(env("STREAM_REPLAY_TTL_S", "3600"))
 TUTOR_STALE_TURN_S = int(env("TUTOR_STALE_TURN_S", "900"))
+EXPORTS_ROOT = Path(env("EXPORTS_ROOT", str(BASE_DIR / "var" / "exports")))
 
 STATIC_URL = "static/"
 STATICFILES_DIRS = [BASE_DIR / "static"]

@@ -1,0 +1,105 @@
+from functools import wraps
+
+from django.contrib import messages
+from django.http import FileResponse, Http404, JsonResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
+from django.views.decorators.http import require_GET, require_POST
+
+from apps.accounts.permissions import role_required
+from apps.exports import selectors, services
+from apps.exports.forms import ExportForm, TokenForm
+from apps.exports.models import Export
+
+
+@role_required()
+def export_list(request):
+    return render(request, "exports/export_list.html",
+                  {"exports": selectors.exports()[:100], "audit": selectors.recent_audit()})
+
+
+@role_required()
+def export_new(request):
+    form = ExportForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        export = services.request_export(request.user, format_name=form.cleaned_data["format"],
+                                         file_type=form.cleaned_data["file_type"],
+                                         filters=form.export_filters())
+        return redirect("export_detail", export.pk)
+    return render(request, "exports/export_new.html", {"form": form})
+
+
+@role_required()
+def export_detail(request, export_id: int):
+    export = get_object_or_404(selectors.exports(), pk=export_id)
+    template = ("exports/partials/_progress.html" if request.htmx else "exports/export_detail.html")
+    return render(request, template, {"export": export})
+
+
+@role_required()
+@require_GET
+def export_download(request, export_id: int, name: str):
+    return _file_response(request.user, get_object_or_404(Export, pk=export_id), name, "web")
+
+
+@role_required()
+def token_list(request):
+    form, raw = TokenForm(request.POST or None), None
+    if request.method == "POST" and form.is_valid():
+        _, raw = services.issue_token(request.user, form.cleaned_data["name"])
+        form = TokenForm()
+    return render(request, "exports/token_list.html",
+                  {"form": form, "raw": raw, "tokens": selectors.tokens_of(request.user)})
+
+
+@role_required()
+@require_POST
+def token_revoke(request, token_id: int):
+    services.revoke_token(request.user, token_id)
+    messages.info(request, "Token revoked.")
+    return redirect("export_tokens")
+
+
+def bearer_admin(view):
+    """Scripts authenticate with `Authorization: Bearer <token>`: 401 without one, 403 for non-admins."""
+
+    @wraps(view)
+    def wrapped(request, *args, **kwargs):
+        scheme, _, raw = request.headers.get("Authorization", "").partition(" ")
+        user = services.user_for_token(raw.strip()) if scheme.lower() == "bearer" and raw else None
+        if user is None:
+            response = JsonResponse({"error": "a valid API token is required"}, status=401)
+            response["WWW-Authenticate"] = 'Bearer realm="tutorgraph"'
+            return response
+        if not user.has_role():
+            return JsonResponse({"error": "only admins can download exports"}, status=403)
+        request.user = user
+        return view(request, *args, **kwargs)
+
+    return wrapped
+
+
+@require_GET
+@bearer_admin
+def api_export(request, export_id: int):
+    export = get_object_or_404(Export, pk=export_id)
+    return JsonResponse({
+        "id": export.pk, "format": export.format, "file_type": export.file_type,
+        "status": export.status, "progress": export.progress, "error": export.error,
+        "counts": export.counts, "manifest": export.manifest,
+        "files": {name: request.build_absolute_uri(reverse("api_export_file", args=[export.pk, name]))
+                  for name in export.files}})
+
+
+@require_GET
+@bearer_admin
+def api_export_file(request, export_id: int, name: str):
+    return _file_response(request.user, get_object_or_404(Export, pk=export_id), name, "api")
+
+
+def _file_response(user, export: Export, name: str, via: str) -> FileResponse:
+    path = selectors.downloadable_file(export, name)
+    if path is None:
+        raise Http404("No such file in a finished export.")
+    services.record_download(user, export, name, via)
+    return FileResponse(path.open("rb"), as_attachment=True, filename=f"export-{export.pk}-{name}")
