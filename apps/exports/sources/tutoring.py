@@ -13,7 +13,7 @@ from datetime import UTC, datetime, time
 from django.contrib.contenttypes.models import ContentType
 from django.db.models import OuterRef, Prefetch, QuerySet, Subquery
 
-from agents.graphs.tutor import TUTOR_SYSTEM_PROMPT
+from agents.graphs.tutor import NO_TELLING, TUTOR_SYSTEM_PROMPT
 from apps.exports.filters import ExportFilters
 from apps.exports.records import Conversation, Message, RecordMeta
 from apps.traces.models import Run
@@ -57,7 +57,8 @@ class TutoringConversations:
         sessions = (self._sessions(filters).select_related("problem").order_by("pk")
                     .prefetch_related(Prefetch("turns", queryset=turns, to_attr="done_turns")))
         for session in sessions.iterator(chunk_size=CHUNK):
-            system = TUTOR_SYSTEM_PROMPT.format(problem=session.problem.statement, assessment="")
+            system = TUTOR_SYSTEM_PROMPT.format(problem=session.problem.statement, assessment="",
+                                                instruction="", no_telling=NO_TELLING)
             yield Conversation(
                 meta=RecordMeta(conversation_id=f"tutoring-{session.pk}", source=self.source,
                                 created_at=session.created_at, learner_id=session.student_id,
