@@ -31,12 +31,14 @@ INSTALLED_APPS = [
     "django.contrib.sessions",
     "django.contrib.messages",
     "django.contrib.staticfiles",
+    "django.contrib.postgres",
     "channels",
     "django_htmx",
     "apps.accounts",
     "apps.problems",
     "apps.tutoring",
     "apps.traces",
+    "apps.annotation",
 ]
 
 MIDDLEWARE = [
@@ -112,6 +114,7 @@ TUTOR_MAX_MESSAGE_CHARS = int(env("TUTOR_MAX_MESSAGE_CHARS", "2000"))
 TUTOR_REPLY_MAX_TOKENS = int(env("TUTOR_REPLY_MAX_TOKENS", "160"))
 LLM_RATE_LIMIT_PER_MINUTE = int(env("LLM_RATE_LIMIT_PER_MINUTE", "20"))
 STREAM_REPLAY_TTL_S = int(env("STREAM_REPLAY_TTL_S", "3600"))
+CANDIDATE_PAIR_SHARE = float(env("CANDIDATE_PAIR_SHARE", "0.0"))
 
 STATIC_URL = "static/"
 STATICFILES_DIRS = [BASE_DIR / "static"]
