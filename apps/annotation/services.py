@@ -92,7 +92,7 @@ def expire_reservations(queue: AnnotationQueue | None = None) -> int:
 def reserve_next(queue: AnnotationQueue, annotator) -> Assignment:
     """Reserve a free slot of the next open item for this annotator (or return the one they hold).
 
-    The item row is locked (skipping rows another annotator is reserving right now), and the
+    The item row is locked (preferring rows nobody else is reserving right now), and the
     partial unique constraints on (item, slot) and (item, annotator) make a double
     reservation impossible even if two transactions raced past the lock.
     """
@@ -109,11 +109,15 @@ def reserve_next(queue: AnnotationQueue, annotator) -> Assignment:
                   .annotate(active=Count("assignments", filter=Q(assignments__status__in=ACTIVE_STATES)))
                   .filter(active__lt=queue.n_per_item).exclude(Exists(mine)).values("pk"))
     passed: set[int] = set()
-    for _attempt in range(5):
+    for _attempt in range(10):
         try:
             with transaction.atomic():
-                item = (QueueItem.objects.select_for_update(skip_locked=True)
-                        .filter(pk__in=open_items).exclude(pk__in=passed).order_by("id").first())
+                candidates = QueueItem.objects.filter(pk__in=open_items).exclude(
+                    pk__in=passed).order_by("id")
+                # An item someone else is reserving right now is skipped; if every candidate is
+                # being reserved, wait for the first one and recount its free slots.
+                item = (candidates.select_for_update(skip_locked=True).first()
+                        or candidates.select_for_update().first())
                 if item is None:
                     raise NothingToLabel("nothing left for you in this queue")
                 taken = set(item.assignments.filter(status__in=ACTIVE_STATES)
