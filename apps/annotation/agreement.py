@@ -61,8 +61,9 @@ def krippendorff_alpha(rows: Sequence[Sequence[float | None]], *, level: str = "
     if len(np.unique(data[~np.isnan(data)])) < 2 and domain is None:
         return None
     try:
-        return _nan_to_none(krippendorff.alpha(reliability_data=data, level_of_measurement=level,
-                                               value_domain=domain))
+        with np.errstate(divide="ignore", invalid="ignore"):
+            return _nan_to_none(krippendorff.alpha(reliability_data=data, level_of_measurement=level,
+                                                   value_domain=domain))
     except ValueError:
         return None
 
