@@ -104,7 +104,8 @@ def test_lead_adjudicates_through_the_page(client, annotators):
         a = services.reserve_next(queue, person)
         services.submit_label(a.pk, person, {"correct": v, "tone": "ok"})
     item = queue.items.get()
-    assert client_for(client, annotators[0]).get(f"/annotation/items/{item.pk}/adjudicate/").status_code == 403
+    url = f"/annotation/items/{item.pk}/adjudicate/"
+    assert client_for(client, annotators[0]).get(url).status_code == 403
     c = client_for(client, annotators[2])
     assert "user:ben" in c.get(f"/annotation/items/{item.pk}/adjudicate/").content.decode()
     c.post(f"/annotation/items/{item.pk}/adjudicate/", {"correct": "No", "tone": "bad", "note": "n"})
