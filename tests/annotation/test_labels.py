@@ -3,8 +3,12 @@
 import pytest
 from django.core.exceptions import PermissionDenied, ValidationError
 
+from agents.llm import ScriptedEngine
+from agents.tracing import TracedLLM, Tracer
 from apps.annotation import selectors, services
 from apps.annotation.models import Label, QueueItem
+from apps.annotation.schema_spec import DEFAULT_SCHEMAS
+from apps.traces.services import save_run
 from tests.annotation.conftest import make_queue
 from tests.conftest import make_user
 
@@ -95,3 +99,22 @@ def test_agreement_report_counts_humans_and_measures_against_gold(annotators):
     assert ben["gold"]["agreement"] == 0.75
     pair = next(p for p in correct["pairs"] if {p["a"], p["b"]} == {"user:ann", "user:ben"})
     assert pair["kappa"] == pytest.approx(0.5)  # 3 of 4 agree; chance 0.5
+
+
+def test_step_labels_are_stored_raw_one_per_step_of_a_traced_run(annotators):
+    tracer = Tracer()
+    with tracer.span("solve"):
+        TracedLLM(ScriptedEngine(["3 bags of 6 apples.\n\n3 * 6 = 18.\n\nAnswer: 18"]), tracer).chat(
+            [{"role": "user", "content": "How many apples?"}])
+    save_run(tracer, source="atlas", name="atlas_session")
+    schema = services.save_schema_version("steps", DEFAULT_SCHEMAS["reasoning-steps"])
+    queue = services.create_queue(name="steps", schema=schema, target="run", filter={},
+                                  annotators=annotators[:1], created_by=annotators[0], n_per_item=1)
+    item = queue.items.get()
+    assert item.payload["steps"] == ["3 bags of 6 apples.", "3 * 6 = 18.", "Answer: 18"]
+    assert item.payload["question"] == "How many apples?"
+    held = services.reserve_next(queue, annotators[0])
+    with pytest.raises(ValidationError, match="each of the 3 steps"):
+        services.submit_label(held.pk, annotators[0], {"steps": [1, 1], "comment": ""})
+    services.submit_label(held.pk, annotators[0], {"steps": [1, 0, -1], "comment": ""})
+    assert Label.objects.get().value["steps"] == [1, 0, -1]
