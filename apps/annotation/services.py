@@ -187,8 +187,13 @@ def disagreement(fields: list[dict], values: list[dict]) -> dict[str, float]:
 
 
 def settle_item(item: QueueItem) -> None:
-    """Once an item has its N human labels, mark it complete or disputed."""
+    """Once an item has its N human labels, mark it complete or disputed.
+
+    The item row is locked first, so of two annotators giving the last labels at once, the
+    second to get the lock counts both labels.
+    """
     queue = item.queue
+    item = QueueItem.objects.select_for_update().get(pk=item.pk)
     labels = list(item.labels.filter(kind=Label.Kind.HUMAN).values_list("value", flat=True))
     if len(labels) < queue.n_per_item or item.status != QueueItem.Status.OPEN:
         return

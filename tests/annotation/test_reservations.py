@@ -103,3 +103,25 @@ def test_only_the_queues_annotators_can_reserve(annotators):
     queue = make_queue(annotators[:2], n_items=1)
     with pytest.raises(PermissionDenied):
         services.reserve_next(queue, make_user("outsider", "annotator"))
+
+
+@pytest.mark.django_db(transaction=True)
+def test_two_annotators_giving_the_last_labels_at_once_settle_the_item(annotators):
+    queue = make_queue(annotators[:2], n_items=1, n_per_item=2)
+    held = [services.reserve_next(queue, person) for person in annotators[:2]]
+    barrier = threading.Barrier(2)
+
+    def submit(assignment, person, answer):
+        try:
+            barrier.wait()
+            services.submit_label(assignment.pk, person, {"correct": answer, "tone": "ok"})
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=submit, args=(a, p, v))
+               for a, p, v in zip(held, annotators[:2], ("Yes", "No"), strict=True)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(30)
+    assert queue.items.get().status == "disputed"
