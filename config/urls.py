@@ -7,4 +7,5 @@ urlpatterns = [
     path("", include("apps.tutoring.urls")),
     path("traces/", include("apps.traces.urls")),
     path("exports/", include("apps.exports.urls")),
+    path("", include("apps.annotation.urls")),
 ]

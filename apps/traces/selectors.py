@@ -1,15 +1,46 @@
-from django.db.models import Prefetch, QuerySet
+from datetime import date
+
+from django.contrib.contenttypes.models import ContentType
+from django.contrib.postgres.search import SearchQuery, SearchVector
+from django.db.models import Exists, OuterRef, Prefetch, QuerySet, TextField
+from django.db.models.functions import Cast
 
 from apps.traces.models import LLMCall, Run, Span
+from apps.tutoring.models import Turn
+
+CALL_TEXT = SearchVector("prompt", "completion", Cast("messages", TextField()), config="english")
 
 
-def runs(source: str = "", status: str = "") -> QuerySet[Run]:
+def runs(source: str = "", status: str = "", *, engine: str = "", user: str = "",
+         since: date | None = None, until: date | None = None, text: str = "",
+         session: int | None = None) -> QuerySet[Run]:
+    """Runs filtered by source, outcome, engine, user, start date, tutoring session, and a
+    full-text search (Postgres, English stemming) over their LLM calls' prompts and completions."""
     qs = Run.objects.select_related("user", "subject_type")
     if source:
         qs = qs.filter(source=source)
     if status:
         qs = qs.filter(status=status)
+    if engine:
+        qs = qs.filter(engine=engine)
+    if user:
+        qs = qs.filter(user__username=user)
+    if since:
+        qs = qs.filter(started_at__date__gte=since)
+    if until:
+        qs = qs.filter(started_at__date__lte=until)
+    if session:
+        qs = qs.filter(subject_type=ContentType.objects.get_for_model(Turn),
+                       subject_id__in=Turn.objects.filter(session_id=session).values("pk"))
+    if text:
+        matching = LLMCall.objects.annotate(document=CALL_TEXT).filter(
+            run=OuterRef("pk"), document=SearchQuery(text, config="english", search_type="websearch"))
+        qs = qs.filter(Exists(matching))
     return qs
+
+
+def engines() -> list[str]:
+    return list(Run.objects.exclude(engine="").values_list("engine", flat=True).distinct().order_by("engine"))
 
 
 def run_with_tree(run_id: int) -> tuple[Run, list[tuple[Span, int]]]:

@@ -1,3 +1,4 @@
+from django import forms
 from django.core.paginator import Paginator
 from django.http import Http404
 from django.shortcuts import render
@@ -7,12 +8,28 @@ from apps.traces import selectors
 from apps.traces.models import Run
 
 
+class TraceFilter(forms.Form):
+    source = forms.ChoiceField(choices=[("", "all sources"), *Run.Source.choices], required=False)
+    status = forms.ChoiceField(choices=[("", "any outcome"), *Run.Status.choices], required=False)
+    engine = forms.CharField(required=False, max_length=40)
+    user = forms.CharField(required=False, max_length=150)
+    since = forms.DateField(required=False, widget=forms.DateInput(attrs={"type": "date"}))
+    until = forms.DateField(required=False, widget=forms.DateInput(attrs={"type": "date"}))
+    session = forms.IntegerField(required=False, min_value=1, widget=forms.HiddenInput)
+    q = forms.CharField(required=False, max_length=200, label="Search prompts and completions")
+
+
 @role_required()
 def trace_list(request):
-    runs = selectors.runs(request.GET.get("source", ""), request.GET.get("status", ""))
+    form = TraceFilter(request.GET or None)
+    filters = {k: v for k, v in form.cleaned_data.items() if v} if form.is_valid() else {}
+    text = filters.pop("q", "")
+    runs = selectors.runs(**filters, text=text) if form.is_valid() or not request.GET else Run.objects.none()
     page = Paginator(runs, 50).get_page(request.GET.get("page"))
+    query = request.GET.copy()
+    query.pop("page", None)
     return render(request, "traces/trace_list.html",
-                  {"page": page, "sources": Run.Source.choices})
+                  {"page": page, "form": form, "query": query.urlencode(), "engines": selectors.engines()})
 
 
 @role_required()

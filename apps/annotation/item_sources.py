@@ -1,0 +1,116 @@
+"""What a queue's filter selects, as (key, target object, payload) items annotators will see.
+
+Payloads are verbatim snapshots, so a label always refers to exactly what its annotator saw.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+from datetime import date
+
+from django.core.exceptions import ValidationError
+from django.db.models import Exists, OuterRef
+
+from apps.accounts.models import Enrolment
+from apps.annotation.models import CandidatePair
+from apps.traces.models import Run
+from apps.tutoring.models import Turn
+
+CONTEXT_TURNS = 6
+DEFAULT_LIMIT = 200
+
+Item = tuple[str, object, dict]
+
+
+def _dates(filter: dict) -> dict:
+    out = {}
+    for key, lookup in (("since", "gte"), ("until", "lte")):
+        if filter.get(key):
+            try:
+                out[lookup] = date.fromisoformat(str(filter[key]))
+            except ValueError as exc:
+                raise ValidationError(f"`{key}` must be a date like 2026-11-25") from exc
+    return out
+
+
+def _limit(filter: dict) -> int:
+    try:
+        return max(1, int(filter.get("limit") or DEFAULT_LIMIT))
+    except (TypeError, ValueError) as exc:
+        raise ValidationError("`limit` must be a whole number") from exc
+
+
+def _context(turn: Turn) -> list[dict]:
+    earlier = (Turn.objects.filter(session_id=turn.session_id, index__lt=turn.index)
+               .order_by("-index")[:CONTEXT_TURNS])
+    return [{"author": t.author, "text": t.text} for t in reversed(earlier)]
+
+
+def tutor_turns(filter: dict) -> Iterator[Item]:
+    """Finished tutor turns, leaving out learners who withdrew data-sharing consent."""
+    withdrawn = Enrolment.objects.filter(classroom=OuterRef("session__classroom"),
+                                         student=OuterRef("session__student"),
+                                         data_sharing_consent=False)
+    qs = (Turn.objects.filter(author=Turn.Author.TUTOR, status=Turn.Status.DONE)
+          .exclude(Exists(withdrawn)).select_related("session__problem"))
+    for lookup, day in _dates(filter).items():
+        qs = qs.filter(**{f"created_at__date__{lookup}": day})
+    if filter.get("move"):
+        qs = qs.filter(move=filter["move"])
+    if filter.get("origin"):
+        qs = qs.filter(session__origin=filter["origin"])
+    for turn in qs.order_by("id")[:_limit(filter)]:
+        yield (f"turn:{turn.pk}", turn, {
+            "problem": turn.session.problem.statement, "context": _context(turn),
+            "reply": turn.text, "session_id": turn.session_id, "turn_id": turn.pk})
+
+
+def reasoning_steps(text: str) -> list[str]:
+    """Split reasoning into steps: paragraphs, or lines where there are no blank lines."""
+    parts = [p.strip() for p in re.split(r"\n\s*\n", text) if p.strip()]
+    if len(parts) <= 1:
+        parts = [line.strip() for line in text.splitlines() if line.strip()]
+    return parts
+
+
+def traced_runs(filter: dict) -> Iterator[Item]:
+    """Runs (ATLAS, LeaP by default) whose LLM completions are split into steps to label."""
+    qs = Run.objects.filter(source__in=filter.get("sources") or [Run.Source.ATLAS, Run.Source.LEAP])
+    for lookup, day in _dates(filter).items():
+        qs = qs.filter(**{f"started_at__date__{lookup}": day})
+    if filter.get("engine"):
+        qs = qs.filter(engine=filter["engine"])
+    if filter.get("status"):
+        qs = qs.filter(status=filter["status"])
+    for run in qs.prefetch_related("llm_calls").order_by("id")[:_limit(filter)]:
+        calls = list(run.llm_calls.all())
+        steps = [step for call in calls for step in reasoning_steps(call.completion)]
+        if not steps:
+            continue
+        first = calls[0]
+        question = (first.messages[-1]["content"] if first.messages else first.prompt)
+        yield (f"run:{run.pk}", run, {"run_id": run.pk, "source": run.source, "name": run.name,
+                                      "question": question, "steps": steps})
+
+
+def pair_item(pair: CandidatePair) -> Item:
+    """A candidate pair as annotators see it: context and both replies, not which was shown."""
+    turn = pair.turn
+    context = _context(turn) + [{"author": turn.author, "text": turn.text}]
+    return (f"pair:{pair.pk}", pair, {"problem": turn.session.problem.statement, "context": context,
+                                      "reply_a": pair.reply_a, "reply_b": pair.reply_b})
+
+
+def candidate_pairs(filter: dict) -> Iterator[Item]:
+    qs = CandidatePair.objects.select_related("turn__session__problem")
+    for lookup, day in _dates(filter).items():
+        qs = qs.filter(**{f"created_at__date__{lookup}": day})
+    for pair in qs.order_by("id")[:_limit(filter)]:
+        yield pair_item(pair)
+
+
+def items_for(target: str, filter: dict) -> list[Item]:
+    """The items a new queue starts with (MRBench queues are filled by `import_mrbench`)."""
+    sources = {"turn": tutor_turns, "run": traced_runs, "pair": candidate_pairs}
+    return list(sources[target](filter)) if target in sources else []

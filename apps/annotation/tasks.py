@@ -1,0 +1,8 @@
+from celery import shared_task
+
+from apps.annotation import judging
+
+
+@shared_task(acks_late=True, reject_on_worker_lost=True)
+def judge_queue_task(queue_id: int, engine: str | None = None, limit: int | None = None) -> int:
+    return judging.judge_queue(queue_id, engine, limit)  # idempotent: skips items already judged

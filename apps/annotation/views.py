@@ -1,0 +1,175 @@
+from django.contrib import messages
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.http import Http404
+from django.shortcuts import get_object_or_404, redirect, render
+from django.views.decorators.http import require_POST
+
+from apps.accounts.permissions import role_required
+from apps.annotation import selectors, services
+from apps.annotation.agreement_plot import agreement_svg
+from apps.annotation.forms import QueueForm, value_from_post
+from apps.annotation.models import Assignment, QueueItem
+from apps.annotation.tasks import judge_queue_task
+from apps.tutoring.models import Turn
+from apps.tutoring.selectors import session_for
+
+
+def _queue(request, queue_id: int):
+    queue = selectors.queue_for(request.user, queue_id)
+    if queue is None:
+        raise Http404("No such queue.")
+    return queue
+
+
+def _lead_or_admin(request, queue) -> None:
+    if not services.can_adjudicate(request.user, queue):
+        raise PermissionDenied("this page is for admins and the queue's lead annotator")
+
+
+@role_required("annotator")
+def queue_list(request):
+    queues = selectors.queues_for(request.user)
+    return render(request, "annotation/queue_list.html", {"queues": queues})
+
+
+@role_required()
+def queue_create(request):
+    form = QueueForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        data = form.cleaned_data
+        try:
+            queue = services.create_queue(
+                name=data["name"], schema=data["schema"], target=data["target"],
+                filter=form.queue_filter(), annotators=data["annotators"], created_by=request.user,
+                n_per_item=data["n_per_item"], blind=data["blind"], threshold=data["threshold"],
+                lead=data["lead"], reservation_minutes=data["reservation_minutes"])
+        except ValidationError as exc:
+            form.add_error(None, exc)
+        else:
+            messages.success(request, f"Queue created with {queue.items.count()} items.")
+            return redirect("annotation_queue", queue_id=queue.pk)
+    return render(request, "annotation/queue_form.html", {"form": form})
+
+
+@role_required("annotator")
+def queue_detail(request, queue_id: int):
+    queue = _queue(request, queue_id)
+    _lead_or_admin(request, queue)
+    return render(request, "annotation/queue_detail.html", {
+        "queue": queue, "progress": selectors.progress(queue),
+        "disputed": selectors.disputed_items(queue)[:100]})
+
+
+def _item_context(request, queue, assignment, errors=None, value=None):
+    return {"queue": queue, "assignment": assignment, "item": assignment.item if assignment else None,
+            "fields": queue.schema.fields, "errors": errors or [], "value": value or {},
+            "others": selectors.visible_labels(assignment.item, request.user) if assignment else [],
+            "progress": selectors.progress_of(queue, request.user)}
+
+
+def _next_item(request, queue):
+    try:
+        assignment = services.reserve_next(queue, request.user)
+    except services.NothingToLabel as exc:
+        return _item_context(request, queue, None) | {"done_message": str(exc)}
+    return _item_context(request, queue, assignment)
+
+
+@role_required("annotator")
+def work(request, queue_id: int):
+    queue = _queue(request, queue_id)
+    return render(request, "annotation/work.html", _next_item(request, queue))
+
+
+def _assignment(request, assignment_id: int) -> Assignment:
+    assignment = (Assignment.objects.select_related("item__queue__schema")
+                  .filter(pk=assignment_id, annotator=request.user).first())
+    if assignment is None:
+        raise Http404("No such assignment.")
+    return assignment
+
+
+def _render_item(request, context):
+    template = "annotation/partials/_item.html" if request.htmx else "annotation/work.html"
+    return render(request, template, context)
+
+
+@require_POST
+@role_required("annotator")
+def submit_label(request, assignment_id: int):
+    assignment = _assignment(request, assignment_id)
+    queue = assignment.item.queue
+    value = value_from_post(queue.schema.fields, request.POST, assignment.item.n_steps)
+    try:
+        services.submit_label(assignment.pk, request.user, value)
+    except ValidationError as exc:
+        return _render_item(request, _item_context(request, queue, assignment, exc.messages, value))
+    return _render_item(request, _next_item(request, queue))
+
+
+@require_POST
+@role_required("annotator")
+def skip(request, assignment_id: int):
+    assignment = _assignment(request, assignment_id)
+    queue = assignment.item.queue
+    try:
+        services.skip(assignment.pk, request.user, request.POST.get("reason", ""))
+    except ValidationError as exc:
+        return _render_item(request, _item_context(request, queue, assignment, exc.messages))
+    return _render_item(request, _next_item(request, queue))
+
+
+@role_required("annotator")
+def agreement_page(request, queue_id: int):
+    queue = _queue(request, queue_id)
+    _lead_or_admin(request, queue)
+    report = selectors.agreement_report(queue)
+    return render(request, "annotation/agreement.html",
+                  {"queue": queue, "report": report, "plot": agreement_svg(report)})
+
+
+@require_POST
+@role_required()
+def run_judge(request, queue_id: int):
+    queue = _queue(request, queue_id)
+    judge_queue_task.apply_async((queue.pk, request.POST.get("engine") or None), queue="llm")
+    messages.success(request, "The LLM judge is labelling this queue; its labels appear as they come.")
+    return redirect("annotation_queue", queue_id=queue.pk)
+
+
+@role_required("annotator")
+def adjudicate(request, item_id: int):
+    item = get_object_or_404(QueueItem.objects.select_related("queue__schema"), pk=item_id)
+    queue = _queue(request, item.queue_id)
+    _lead_or_admin(request, queue)
+    errors, value = [], {}
+    if request.method == "POST":
+        value = value_from_post(queue.schema.fields, request.POST, item.n_steps)
+        try:
+            services.adjudicate(item.pk, request.user, value, request.POST.get("note", ""))
+        except ValidationError as exc:
+            errors = exc.messages
+        else:
+            messages.success(request, f"Item {item.pk} adjudicated.")
+            return redirect("annotation_queue", queue_id=queue.pk)
+    return render(request, "annotation/adjudicate.html", {
+        "queue": queue, "item": item, "fields": queue.schema.fields, "errors": errors, "value": value,
+        "labels": item.labels.select_related("annotator").order_by("id"),
+        "adjudication": getattr(item, "adjudication", None)})
+
+
+@require_POST
+@role_required("student", "teacher")
+def turn_feedback(request, turn_id: int):
+    turn = Turn.objects.filter(pk=turn_id, author=Turn.Author.TUTOR).first()
+    if turn is None or session_for(request.user, turn.session_id) is None:
+        raise Http404("No such turn.")
+    error = ""
+    try:
+        services.record_feedback(turn, request.user, request.POST.get("thumbs", ""),
+                                 request.POST.get("comment", ""))
+    except ValidationError as exc:
+        error = " ".join(exc.messages)
+    rated = "" if error else request.POST.get("thumbs")
+    return render(request, "annotation/partials/_feedback.html",
+                  {"turn": turn, "feedback_error": error, "rated": rated})
