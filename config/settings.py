@@ -112,6 +112,9 @@ TUTOR_MAX_MESSAGE_CHARS = int(env("TUTOR_MAX_MESSAGE_CHARS", "2000"))
 TUTOR_REPLY_MAX_TOKENS = int(env("TUTOR_REPLY_MAX_TOKENS", "160"))
 LLM_RATE_LIMIT_PER_MINUTE = int(env("LLM_RATE_LIMIT_PER_MINUTE", "20"))
 STREAM_REPLAY_TTL_S = int(env("STREAM_REPLAY_TTL_S", "3600"))
+# Misconception detector: `full` (retrieve + LLM rerank), `retrieval` or `llm`; entries retrieved.
+MISCONCEPTION_METHOD = env("MISCONCEPTION_METHOD", "full")
+MISCONCEPTION_TOP_K = int(env("MISCONCEPTION_TOP_K", "5"))
 
 STATIC_URL = "static/"
 STATICFILES_DIRS = [BASE_DIR / "static"]

@@ -4,14 +4,20 @@ from __future__ import annotations
 
 import hashlib
 import json
+import re
 from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
 
 from django.db import transaction
 
+from agents.eval.misconception_eval import COGTUTOR_KEY_PREFIX, cogtutor_work
 from agents.math import gold_final_answer
-from apps.problems.models import Problem
+from apps.problems.models import Misconception, Problem
+
+COGTUTOR_SOURCE = "CogTutorBugs (McNichols, Zhang & Lan 2023; Cog Tutor 2010 Equation Solving)"
+CATALOGUE_FIELDS = ("key", "name", "description", "source", "licence")
+BLANK = re.compile(r"(?<![.!?]) (?=[ ,.?])")  # where the feedback's <expression> was removed
 
 
 class ImportError_(ValueError):
@@ -73,3 +79,68 @@ def _save(problems: list[Problem]) -> ImportResult:
     Problem.objects.bulk_create(problems, ignore_conflicts=True, batch_size=500)
     created = Problem.objects.count() - before
     return ImportResult(created=created, existing=len(problems) - created)
+
+
+def import_cogtutor_categories(path: Path) -> ImportResult:
+    """Import CogTutorBugs `categories.json` (one bug category an entry) into the catalogue."""
+    try:
+        categories = json.loads(Path(path).read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError) as exc:
+        raise ImportError_(f"{path}: cannot read file: {exc}") from exc
+    except json.JSONDecodeError as exc:
+        raise ImportError_(f"line {exc.lineno}: not valid JSON ({exc.msg})") from exc
+    if not isinstance(categories, list) or not categories:
+        raise ImportError_("expected a non-empty JSON array of categories (CogTutorBugs categories.json)")
+    entries = []
+    for number, category in enumerate(categories, start=1):
+        where = f"entry {number}"
+        if not isinstance(category, dict):
+            raise ImportError_(f"{where}: expected a JSON object")
+        if not isinstance(category.get("name"), str) or not category["name"].strip():
+            raise ImportError_(f"{where}: `name` is missing or empty")
+        templates = category.get("feedback_templates")
+        if not isinstance(templates, list) or not templates or not all(
+                isinstance(t, str) and t.strip() for t in templates):
+            raise ImportError_(f"{where}: `feedback_templates` must be a non-empty list of strings")
+        example = category.get("example")
+        if not isinstance(example, dict) or not all(
+                isinstance(example.get(f), str) for f in ("eq1", "action", "Input", "eq2")):
+            raise ImportError_(f"{where}: `example` needs string fields eq1, action, Input, eq2")
+        name = category["name"].strip()
+        entries.append(Misconception(
+            key=COGTUTOR_KEY_PREFIX + name, name=name.replace("_", " ").capitalize(),
+            description="Tutor feedback: " + " ".join(BLANK.sub(" …", templates[0]).split()),
+            skill="linear equations", example_wrong_work=cogtutor_work(example),
+            source=f"{COGTUTOR_SOURCE}, label {category.get('label', '?')}", licence="CC BY 4.0"))
+    return _save_catalogue(entries)
+
+
+def import_misconception_jsonl(path: Path) -> ImportResult:
+    """Import a catalogue written by people: one JSON object a line with key, name, description,
+    source, licence and optional skill, example_wrong_work."""
+    entries = []
+    for number, row in read_jsonl(path, required=CATALOGUE_FIELDS):
+        for optional in ("skill", "example_wrong_work"):
+            if not isinstance(row.get(optional, ""), str):
+                raise ImportError_(f"line {number}: `{optional}` must be text")
+        unknown = set(row) - set(CATALOGUE_FIELDS) - {"skill", "example_wrong_work"}
+        if unknown:
+            raise ImportError_(f"line {number}: unknown field(s) {', '.join(sorted(unknown))}")
+        entries.append(Misconception(**{k: v.strip() for k, v in row.items()}))
+    return _save_catalogue(entries)
+
+
+@transaction.atomic
+def _save_catalogue(entries: list[Misconception]) -> ImportResult:
+    keys = [e.key for e in entries]
+    duplicates = sorted({k for k in keys if keys.count(k) > 1})
+    if duplicates:
+        raise ImportError_(f"duplicate key(s) in the file: {', '.join(duplicates)}")
+    for entry in entries:
+        entry.full_clean(exclude=["key"])
+    existing = set(Misconception.objects.filter(key__in=keys).values_list("key", flat=True))
+    fields = ["name", "description", "skill", "example_wrong_work", "source", "licence"]
+    for entry in entries:
+        Misconception.objects.update_or_create(
+            key=entry.key, defaults={f: getattr(entry, f) for f in fields})
+    return ImportResult(created=len(entries) - len(existing), existing=len(existing))
