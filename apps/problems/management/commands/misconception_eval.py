@@ -35,6 +35,7 @@ class Command(BaseCommand):
         parser.add_argument("--no-baselines", action="store_true", help="run --method alone")
 
     def handle(self, *args, dataset, method, limit, out, split, k, no_baselines, **options):
+        dataset, out = Path(dataset), Path(out)
         if limit < 1 or k < 1:
             raise CommandError("--limit and --k must be at least 1")
         entries = catalogue_entries(COGTUTOR_KEY_PREFIX)
