@@ -9,9 +9,13 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
 
+import numpy as np
 from django.db import transaction
+from sklearn.cluster import KMeans
 
+from agents.embeddings import default_embedder
 from agents.eval.misconception_eval import COGTUTOR_KEY_PREFIX, cogtutor_work
+from agents.graphs.misconception import Embedder
 from agents.math import gold_final_answer
 from apps.problems.models import Misconception, Problem
 
@@ -127,6 +131,49 @@ def import_misconception_jsonl(path: Path) -> ImportResult:
         if unknown:
             raise ImportError_(f"line {number}: unknown field(s) {', '.join(sorted(unknown))}")
         entries.append(Misconception(**{k: v.strip() for k, v in row.items()}))
+    return _save_catalogue(entries)
+
+
+def import_mathdial_confusions(path: Path, *, clusters: int = 12,
+                               embedder: Embedder | None = None) -> ImportResult:
+    """Cluster MathDial's free-text `teacher_described_confusion` into catalogue entries.
+
+    The descriptions are one-off sentences about one problem each, so they are embedded and
+    grouped with k-means; an entry is named by the description nearest its cluster's centre,
+    describes itself with the three nearest, and shows that dialogue's incorrect solution.
+    Dialogues without a description are skipped.
+    """
+    rows = read_jsonl(path, required=("question", "student_incorrect_solution"))
+    described = []
+    for number, row in rows:
+        if "teacher_described_confusion" not in row:
+            raise ImportError_(f"line {number}: `teacher_described_confusion` is missing")
+        text = row["teacher_described_confusion"]
+        if text is not None and not isinstance(text, str):
+            raise ImportError_(f"line {number}: `teacher_described_confusion` must be text")
+        if text and text.strip():
+            described.append((text.strip(), row))
+    if len(described) < clusters:
+        raise ImportError_(f"{len(described)} described confusions cannot make {clusters} clusters")
+    vectors = (embedder or default_embedder()).embed([text for text, _ in described])
+    labels = KMeans(n_clusters=clusters, n_init=10, random_state=0).fit_predict(vectors)
+    groups = sorted(range(clusters), key=lambda c: (-int(np.sum(labels == c)), c))
+    entries = []
+    for rank, cluster in enumerate(groups, start=1):
+        members = np.flatnonzero(labels == cluster)
+        centre = vectors[members].mean(axis=0)
+        nearest = members[np.argsort(-(vectors[members] @ centre), kind="stable")]
+        texts = [described[i][0] for i in nearest[:3]]
+        name = texts[0][:1].upper() + texts[0][1:]
+        entries.append(Misconception(
+            key=f"mathdial:confusion-{rank:02d}", name=name[:200],
+            description=(f"{len(members)} MathDial teachers described a confusion like: "
+                         + "; ".join(f"“{t}”" for t in texts)),
+            skill="word problems",
+            example_wrong_work=described[nearest[0]][1]["student_incorrect_solution"].strip()[:2000],
+            source=(f"MathDial dev (Macina et al., 2023): teacher_described_confusion, cluster {rank} "
+                    f"of {clusters} (k-means on all-MiniLM-L6-v2 embeddings)"),
+            licence="CC BY-SA 4.0"))
     return _save_catalogue(entries)
 
 

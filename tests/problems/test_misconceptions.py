@@ -11,7 +11,12 @@ from agents.eval.misconception_eval import split_of
 from agents.graphs.detection import NoDetector
 from agents.graphs.misconception import GraphMisconceptionDetector
 from apps.problems.detector import get_detector
-from apps.problems.importers import ImportError_, import_cogtutor_categories, import_misconception_jsonl
+from apps.problems.importers import (
+    ImportError_,
+    import_cogtutor_categories,
+    import_mathdial_confusions,
+    import_misconception_jsonl,
+)
 from apps.problems.models import Misconception
 from apps.problems.selectors import summarise_detections
 from tests.conftest import make_user
@@ -166,3 +171,35 @@ def test_eval_command_refuses_a_wrong_dataset_or_an_empty_catalogue(tmp_path):
     wrong = write_json(tmp_path, [{"question": "q"}], "wrong.json")
     with pytest.raises(CommandError, match="record 1: `eq1` is missing"):
         call_command("misconception_eval", dataset=str(wrong), out=str(tmp_path / "r.json"))
+
+
+def mathdial_row(confusion, solution="3 + 4 = 8"):
+    return {"qid": 1, "question": "Tom has 3 apples and buys 4. How many?",
+            "student_incorrect_solution": solution, "teacher_described_confusion": confusion}
+
+
+def test_mathdial_confusions_are_clustered_into_named_entries_with_licence(tmp_path):
+    confusions = ["subtracting instead of adding", "student subtracted when they should add",
+                  "misread the question", "did not read the question properly", None, ""]
+    path = write_json(tmp_path, "\n".join(json.dumps(mathdial_row(c)) for c in confusions),
+                      "dev.jsonl")
+    assert import_mathdial_confusions(path, clusters=2).created == 2
+    entries = list(Misconception.objects.order_by("key"))
+    assert [e.key for e in entries] == ["mathdial:confusion-01", "mathdial:confusion-02"]
+    assert {e.licence for e in entries} == {"CC BY-SA 4.0"} and entries[0].skill == "word problems"
+    names = {e.name.lower() for e in entries}
+    assert any("subtract" in n for n in names) and any("read" in n for n in names)
+    assert all(e.description.startswith("2 MathDial teachers") for e in entries)
+    assert entries[0].example_wrong_work == "3 + 4 = 8"
+
+
+def test_mathdial_rows_without_the_confusion_field_are_refused(tmp_path):
+    rows = [mathdial_row("misread"), {k: v for k, v in mathdial_row("x").items()
+                                      if k != "teacher_described_confusion"}]
+    path = write_json(tmp_path, "\n".join(json.dumps(r) for r in rows), "dev.jsonl")
+    with pytest.raises(ImportError_, match="line 2: `teacher_described_confusion` is missing"):
+        import_mathdial_confusions(path, clusters=1)
+    too_few = write_json(tmp_path, json.dumps(mathdial_row("misread")), "one.jsonl")
+    with pytest.raises(ImportError_, match="cannot make 2 clusters"):
+        import_mathdial_confusions(too_few, clusters=2)
+    assert not Misconception.objects.exists()

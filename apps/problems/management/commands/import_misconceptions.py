@@ -2,9 +2,15 @@ from pathlib import Path
 
 from django.core.management.base import BaseCommand, CommandError
 
-from apps.problems.importers import ImportError_, import_cogtutor_categories, import_misconception_jsonl
+from apps.problems.importers import (
+    ImportError_,
+    import_cogtutor_categories,
+    import_mathdial_confusions,
+    import_misconception_jsonl,
+)
 
-FORMATS = {"cogtutorbugs": import_cogtutor_categories, "jsonl": import_misconception_jsonl}
+FORMATS = {"cogtutorbugs": import_cogtutor_categories, "mathdial": import_mathdial_confusions,
+           "jsonl": import_misconception_jsonl}
 
 
 class Command(BaseCommand):
@@ -13,13 +19,17 @@ class Command(BaseCommand):
 
     def add_arguments(self, parser):
         parser.add_argument("path", type=Path)
-        parser.add_argument("--format", choices=sorted(FORMATS), default="cogtutorbugs",
-                            help="cogtutorbugs: its categories.json; jsonl: one entry a line with "
-                                 "key, name, description, source, licence[, skill, example_wrong_work]")
+        parser.add_argument(
+            "--format", choices=sorted(FORMATS), default="cogtutorbugs",
+            help="cogtutorbugs: its categories.json; mathdial: dev.jsonl, whose teacher-described "
+                 "confusions are clustered; jsonl: one entry a line with key, name, description, "
+                 "source, licence and optionally skill, example_wrong_work")
+        parser.add_argument("--clusters", type=int, default=12, help="mathdial only: entries to make")
 
-    def handle(self, *args, path, format, **options):
+    def handle(self, *args, path, format, clusters, **options):
+        extra = {"clusters": clusters} if format == "mathdial" else {}
         try:
-            result = FORMATS[format](path)
+            result = FORMATS[format](Path(path), **extra)
         except ImportError_ as exc:
             raise CommandError(f"{path}: {exc}") from exc
         self.stdout.write(f"imported {result.created} new misconceptions ({result.existing} updated)")
