@@ -72,8 +72,12 @@ class Command(BaseCommand):
             self.stdout.write(f"{name:9s} top1={figures['top1']:.3f} top3={figures['top3']:.3f} "
                               f"map3={figures['map3']:.3f} none={figures['none_rate']:.3f} "
                               f"({figures['seconds_per_item']}s/item, n={figures['n']})")
+            self._write(out, report, items, rankings)  # so a long run's finished methods are kept
+        self.stdout.write(f"report written to {out}")
+
+    def _write(self, out, report, items, rankings):
         report["predictions"] = [
             {"label": item.label, "work": item.student_work,
-             **{name: rankings[name][i][:3] for name in methods}} for i, item in enumerate(items)]
+             **{name: ranking[i][:3] for name, ranking in rankings.items()}}
+            for i, item in enumerate(items)]
         out.write_text(json.dumps(report, indent=2))
-        self.stdout.write(f"report written to {out}")
