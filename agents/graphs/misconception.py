@@ -98,7 +98,6 @@ class DetectorState(TypedDict, total=False):
     gold_solution: str
     student_work: str
     rejected: str
-    work_vector: np.ndarray
     candidates: list[Candidate]
     picks: list[tuple[int, str]] | None
     detections: list[Detection]
@@ -161,13 +160,12 @@ def build_misconception_graph(index: CatalogueIndex, llm: LLM | None, *, tracer:
 
     def retrieve(state: DetectorState) -> DetectorState:
         with tracer.span("retrieve", method=method, k=k) as span:
-            vector = index.embedder.embed([state["student_work"]])[0]
-            if method == "llm":
+            if method == "llm":  # the ablation without retrieval: the whole catalogue, in order
                 candidates = [Candidate(e, 0.0) for e in index.entries]
             else:
-                candidates = index.search(vector, k)
+                candidates = index.search(index.embedder.embed([state["student_work"]])[0], k)
             span.attributes["candidates"] = [(c.entry.key, round(c.similarity, 4)) for c in candidates]
-            return {"work_vector": vector, "candidates": candidates}
+            return {"candidates": candidates}
 
     def rerank(state: DetectorState) -> DetectorState:
         with tracer.span("rerank") as span:
