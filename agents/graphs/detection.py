@@ -5,6 +5,8 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass
 from typing import Protocol
 
+from agents.tracing import Tracer
+
 
 @dataclass(frozen=True)
 class Detection:
@@ -21,7 +23,8 @@ class Detection:
 
 
 class MisconceptionDetector(Protocol):
-    def detect(self, problem: str, gold_solution: str, student_work: str) -> list[Detection]:
+    def detect(self, problem: str, gold_solution: str, student_work: str, *,
+               tracer: Tracer | None = None) -> list[Detection]:
         """Ranked detections, best first; an empty list means none."""
         ...
 
@@ -29,6 +32,7 @@ class MisconceptionDetector(Protocol):
 class NoDetector:
     """Keeps the tutor graph whole where no catalogue is configured."""
 
-    def detect(self, problem: str, gold_solution: str, student_work: str) -> list[Detection]:
+    def detect(self, problem: str, gold_solution: str, student_work: str, *,
+               tracer: Tracer | None = None) -> list[Detection]:
         """Find nothing."""
         return []

@@ -210,7 +210,7 @@ def build_tutor_graph(llm: LLM, *, tracer: Tracer, on_token: TokenSink | None = 
                 work = "\n".join([m["content"] for m in state.get("dialogue", [])
                                   if m["role"] == "user"] + [state["student_message"]])
                 found = [d.to_dict() for d in detector.detect(
-                    state["problem"], state.get("gold_solution", ""), work)]
+                    state["problem"], state.get("gold_solution", ""), work, tracer=tracer)]
             span.attributes["detections"] = found
             return {"detections": found}
 

@@ -4,14 +4,24 @@ from __future__ import annotations
 
 import hashlib
 import json
+import re
 from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
 
+import numpy as np
 from django.db import transaction
+from sklearn.cluster import KMeans
 
+from agents.embeddings import default_embedder
+from agents.eval.misconception_eval import COGTUTOR_KEY_PREFIX, cogtutor_work
+from agents.graphs.misconception import Embedder
 from agents.math import gold_final_answer
-from apps.problems.models import Problem, StudentSolution
+from apps.problems.models import Misconception, Problem, StudentSolution
+
+COGTUTOR_SOURCE = "CogTutorBugs (McNichols, Zhang & Lan 2023; Cog Tutor 2010 Equation Solving)"
+CATALOGUE_FIELDS = ("key", "name", "description", "source", "licence")
+BLANK = re.compile(r"(?<![.!?]) (?=[ ,.?])")  # where the feedback's <expression> was removed
 
 
 class ImportError_(ValueError):
@@ -121,3 +131,109 @@ def import_mathdial(path: Path, *, limit: int | None = None) -> ImportResult:
             save_mathdial_item(item)
     created = Problem.objects.count() + StudentSolution.objects.count() - before
     return ImportResult(created=created, existing=0)
+def import_cogtutor_categories(path: Path) -> ImportResult:
+    """Import CogTutorBugs `categories.json` (one bug category an entry) into the catalogue."""
+    try:
+        categories = json.loads(Path(path).read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError) as exc:
+        raise ImportError_(f"{path}: cannot read file: {exc}") from exc
+    except json.JSONDecodeError as exc:
+        raise ImportError_(f"line {exc.lineno}: not valid JSON ({exc.msg})") from exc
+    if not isinstance(categories, list) or not categories:
+        raise ImportError_("expected a non-empty JSON array of categories (CogTutorBugs categories.json)")
+    entries = []
+    for number, category in enumerate(categories, start=1):
+        where = f"entry {number}"
+        if not isinstance(category, dict):
+            raise ImportError_(f"{where}: expected a JSON object")
+        if not isinstance(category.get("name"), str) or not category["name"].strip():
+            raise ImportError_(f"{where}: `name` is missing or empty")
+        templates = category.get("feedback_templates")
+        if not isinstance(templates, list) or not templates or not all(
+                isinstance(t, str) and t.strip() for t in templates):
+            raise ImportError_(f"{where}: `feedback_templates` must be a non-empty list of strings")
+        example = category.get("example")
+        if not isinstance(example, dict) or not all(
+                isinstance(example.get(f), str) for f in ("eq1", "action", "Input", "eq2")):
+            raise ImportError_(f"{where}: `example` needs string fields eq1, action, Input, eq2")
+        name = category["name"].strip()
+        entries.append(Misconception(
+            key=COGTUTOR_KEY_PREFIX + name, name=name.replace("_", " ").capitalize(),
+            description="Tutor feedback: " + " ".join(BLANK.sub(" …", templates[0]).split()),
+            skill="linear equations", example_wrong_work=cogtutor_work(example),
+            source=f"{COGTUTOR_SOURCE}, label {category.get('label', '?')}", licence="CC BY 4.0"))
+    return _save_catalogue(entries)
+
+
+def import_misconception_jsonl(path: Path) -> ImportResult:
+    """Import a catalogue written by people: one JSON object a line with key, name, description,
+    source, licence and optional skill, example_wrong_work."""
+    entries = []
+    for number, row in read_jsonl(path, required=CATALOGUE_FIELDS):
+        for optional in ("skill", "example_wrong_work"):
+            if not isinstance(row.get(optional, ""), str):
+                raise ImportError_(f"line {number}: `{optional}` must be text")
+        unknown = set(row) - set(CATALOGUE_FIELDS) - {"skill", "example_wrong_work"}
+        if unknown:
+            raise ImportError_(f"line {number}: unknown field(s) {', '.join(sorted(unknown))}")
+        entries.append(Misconception(**{k: v.strip() for k, v in row.items()}))
+    return _save_catalogue(entries)
+
+
+def import_mathdial_confusions(path: Path, *, clusters: int = 12,
+                               embedder: Embedder | None = None) -> ImportResult:
+    """Cluster MathDial's free-text `teacher_described_confusion` into catalogue entries.
+
+    The descriptions are one-off sentences about one problem each, so they are embedded and
+    grouped with k-means; an entry is named by the description nearest its cluster's centre,
+    describes itself with the three nearest, and shows that dialogue's incorrect solution.
+    Dialogues without a description are skipped.
+    """
+    rows = read_jsonl(path, required=("question", "student_incorrect_solution"))
+    described = []
+    for number, row in rows:
+        if "teacher_described_confusion" not in row:
+            raise ImportError_(f"line {number}: `teacher_described_confusion` is missing")
+        text = row["teacher_described_confusion"]
+        if text is not None and not isinstance(text, str):
+            raise ImportError_(f"line {number}: `teacher_described_confusion` must be text")
+        if text and text.strip():
+            described.append((text.strip(), row))
+    if len(described) < clusters:
+        raise ImportError_(f"{len(described)} described confusions cannot make {clusters} clusters")
+    vectors = (embedder or default_embedder()).embed([text for text, _ in described])
+    labels = KMeans(n_clusters=clusters, n_init=10, random_state=0).fit_predict(vectors)
+    groups = sorted(range(clusters), key=lambda c: (-int(np.sum(labels == c)), c))
+    entries = []
+    for rank, cluster in enumerate(groups, start=1):
+        members = np.flatnonzero(labels == cluster)
+        centre = vectors[members].mean(axis=0)
+        nearest = members[np.argsort(-(vectors[members] @ centre), kind="stable")]
+        texts = [described[i][0] for i in nearest[:3]]
+        name = texts[0][:1].upper() + texts[0][1:]
+        entries.append(Misconception(
+            key=f"mathdial:confusion-{rank:02d}", name=name[:200],
+            description=(f"{len(members)} MathDial teachers described a confusion like: "
+                         + "; ".join(f"“{t}”" for t in texts)),
+            skill="word problems",
+            example_wrong_work=described[nearest[0]][1]["student_incorrect_solution"].strip()[:2000],
+            source=(f"MathDial dev (Macina et al., 2023): teacher_described_confusion, cluster {rank} "
+                    f"of {clusters} (k-means on all-MiniLM-L6-v2 embeddings)"),
+            licence="CC BY-SA 4.0"))
+    return _save_catalogue(entries)
+
+
+@transaction.atomic
+def _save_catalogue(entries: list[Misconception]) -> ImportResult:
+    keys = [e.key for e in entries]
+    duplicates = sorted({k for k in keys if keys.count(k) > 1})
+    if duplicates:
+        raise ImportError_(f"duplicate key(s) in the file: {', '.join(duplicates)}")
+    for entry in entries:
+        entry.full_clean(exclude=["key"])
+    existing = set(Misconception.objects.filter(key__in=keys).values_list("key", flat=True))
+    fields = ["name", "description", "skill", "example_wrong_work", "source", "licence"]
+    for entry in entries:
+        Misconception.objects.update_or_create(
+            key=entry.key, defaults={f: getattr(entry, f) for f in fields})
+    return ImportResult(created=len(entries) - len(existing), existing=len(existing))

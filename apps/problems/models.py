@@ -42,3 +42,22 @@ class StudentSolution(models.Model):
 
     def __str__(self) -> str:
         return f"{self.source}#{self.source_key}"
+class Misconception(models.Model):
+    """One entry of the misconception catalogue the detector retrieves from."""
+
+    key = models.CharField(max_length=120, unique=True,
+                           help_text="Stable identity, e.g. cogtutor:FORGOT_NEGATIVE")
+    name = models.CharField(max_length=200)
+    description = models.TextField(help_text="What the student believes or does, in a teacher's words.")
+    skill = models.CharField(max_length=120, blank=True, help_text="e.g. linear equations")
+    example_wrong_work = models.TextField(blank=True)
+    source = models.CharField(max_length=200, help_text="Where the entry comes from, with citation.")
+    licence = models.CharField(max_length=80, help_text="e.g. CC BY 4.0")
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["key"]
+
+    def __str__(self) -> str:
+        return f"{self.key} — {self.name}"

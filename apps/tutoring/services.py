@@ -16,6 +16,7 @@ from agents.graphs.tutor import run_tutor_turn
 from agents.llm import LLMError
 from agents.tracing import Tracer
 from apps.engines import get_llm
+from apps.problems.detector import get_detector
 from apps.problems.models import Problem
 from apps.traces.models import Run
 from apps.traces.services import save_run
@@ -147,6 +148,7 @@ def run_turn(turn_id: int) -> None:
         with tutor_checkpointer() as checkpointer:
             result = run_tutor_turn(llm, state, tracer=tracer, on_token=stream.token,
                                     on_reset=reset, max_tokens=settings.TUTOR_REPLY_MAX_TOKENS,
+                                    detector=get_detector(),
                                     checkpointer=checkpointer, thread_id=thread_id(session.pk))
         if not result.get("reply"):
             raise LLMError("the engine returned an empty reply")

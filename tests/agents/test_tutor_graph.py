@@ -82,7 +82,7 @@ def test_a_scripted_dialogue_runs_through_the_graph_with_a_checkpointed_history(
     detections reach the prompt, and the history lives in the checkpoint."""
 
     class OneDetector:
-        def detect(self, problem, gold_solution, student_work):
+        def detect(self, problem, gold_solution, student_work, *, tracer=None):
             return [Detection("add-vs-mul", "Adds instead of multiplying", "uses + for groups",
                               0.9)]
 

@@ -1,0 +1,54 @@
+"""Reads of the problem bank and the misconception catalogue."""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Iterable
+from dataclasses import dataclass
+
+from django.db.models import Count, Max
+
+from agents.graphs.misconception import CatalogueEntry
+from apps.problems.models import Misconception
+
+
+def catalogue_entries(key_prefix: str = "") -> list[CatalogueEntry]:
+    """The catalogue (optionally the entries whose key starts with a prefix) as the detector sees it."""
+    rows = Misconception.objects.filter(key__startswith=key_prefix).order_by("key")
+    return [CatalogueEntry(key=m.key, name=m.name, description=m.description, skill=m.skill,
+                           example=m.example_wrong_work) for m in rows]
+
+
+def catalogue_version() -> tuple:
+    """Changes whenever an entry is added, edited or deleted."""
+    summary = Misconception.objects.aggregate(n=Count("id"), last=Max("updated_at"))
+    return summary["n"], summary["last"]
+
+
+@dataclass(frozen=True)
+class DetectionSummary:
+    key: str
+    name: str
+    turns: int
+    best_score: float
+    evidence: str
+
+
+def summarise_detections(detections_per_turn: Iterable[list[dict]], *,
+                         top: int = 1) -> list[DetectionSummary]:
+    """How often each misconception led a turn's detections (the `top` best of each turn count),
+    most frequent first, with the evidence of its highest-scoring detection; for teacher pages."""
+    turns: Counter[str] = Counter()
+    best: dict[str, dict] = {}
+    for detections in detections_per_turn:
+        for detection in (detections or [])[:top]:
+            key = detection.get("key")
+            if not key:
+                continue
+            turns[key] += 1
+            if key not in best or detection.get("score", 0) > best[key].get("score", 0):
+                best[key] = detection
+    return [DetectionSummary(key=k, name=best[k].get("name", k), turns=n,
+                             best_score=float(best[k].get("score", 0)),
+                             evidence=best[k].get("evidence", ""))
+            for k, n in sorted(turns.items(), key=lambda kv: (-kv[1], kv[0]))]
