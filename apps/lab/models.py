@@ -58,6 +58,9 @@ class MemoryVersion(models.Model):
         ordering = ["key", "version"]
         constraints = [models.UniqueConstraint(fields=["key", "version"], name="uniq_memory_version")]
 
+    def __str__(self) -> str:
+        return f"{self.key} v{self.version}"
+
 
 class RewardRecord(models.Model):
     """A session's reward on a learning key, with the lane it ran in and why it was given."""
@@ -71,6 +74,9 @@ class RewardRecord(models.Model):
 
     class Meta:
         ordering = ["key", "id"]
+
+    def __str__(self) -> str:
+        return f"{self.key}: {self.score:.2f} ({self.lane})"
 
 
 class AtlasSessionRecord(models.Model):
@@ -106,6 +112,9 @@ class AtlasSessionRecord(models.Model):
         constraints = [models.UniqueConstraint(fields=["experiment", "position", "arm"],
                                                name="uniq_atlas_session_item")]
 
+    def __str__(self) -> str:
+        return f"{self.experiment} problem {self.position + 1} ({self.arm})"
+
 
 class LeapProblemResult(models.Model):
     """One problem of a LeaP experiment under one method, every path verbatim."""
@@ -132,3 +141,6 @@ class LeapProblemResult(models.Model):
         ordering = ["experiment", "position", "mode"]
         constraints = [models.UniqueConstraint(fields=["experiment", "position", "mode"],
                                                name="uniq_leap_problem_mode")]
+
+    def __str__(self) -> str:
+        return f"{self.experiment} problem {self.position + 1} ({self.mode})"
