@@ -5,7 +5,7 @@ from __future__ import annotations
 from agents.math import answers_match
 from apps.lab import reports
 from apps.lab.memory_store import memory_diff
-from apps.lab.models import Experiment, MemoryVersion
+from apps.lab.models import AtlasSessionRecord, Experiment, MemoryVersion
 from apps.lab.services import learning_key
 
 
@@ -49,6 +49,8 @@ def leap_page(experiment: Experiment) -> dict:
         problems.setdefault(row.position, {"position": row.position + 1, "question": row.question,
                                            "gold": row.gold, "prefix": row.prefix})[row.mode] = {
             "row": row, "paths": [_path_view(p) for p in row.paths]}
+    for problem in problems.values():  # LeaP first, then its baseline
+        problem["methods"] = [(m, problem[m]) for m in ("leap", "independent") if m in problem]
     return {"problems": [problems[p] for p in sorted(problems)]}
 
 
@@ -64,3 +66,9 @@ def _path_view(path: dict) -> dict:
             "answer": answers[-1] if answers else None, "answers": answers,
             "segments": [s for s in path["segments"] if s["kind"] != "prompt"],
             "changed_after_peers": changed}
+
+
+def scored_atlas_sessions(*, recovered_only: bool = False):
+    """Stored ATLAS sessions for exports; `recovered_only` keeps failed-then-successful retries (DPO)."""
+    rows = AtlasSessionRecord.objects.filter(arm=AtlasSessionRecord.Arm.ATLAS).select_related("run")
+    return rows.filter(recovered=True) if recovered_only else rows

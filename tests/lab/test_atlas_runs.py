@@ -91,6 +91,8 @@ def test_a_scripted_run_through_the_app_stores_sessions_baseline_and_report(gsm8
     assert len(report["teacher_tokens_by_third"]) == 3
     assert report["tokens"]["baseline"]["student"] == sum(r.tokens["student"] for r in baseline)
     json.dumps(report)
+    assert list(selectors.scored_atlas_sessions(recovered_only=True)) == [recovered]
+    assert selectors.scored_atlas_sessions().count() == 6
 
 
 def test_reruning_a_finished_step_changes_nothing(gsm8k_file):

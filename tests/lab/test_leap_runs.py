@@ -60,6 +60,7 @@ def test_a_prefix_trap_run_stores_both_methods_and_reports_recovery(mathdial_fil
     assert trapped["prefixed"] and any(s["kind"] == "peers" for s in trapped["segments"])
     assert not any(s["kind"] == "prompt" for s in trapped["segments"])
     assert problem["independent"]["paths"][0]["changed_after_peers"] == []
+    assert [m for m, _ in problem["methods"]] == ["leap", "independent"]
 
 
 def test_without_traps_no_path_is_prefixed_and_recovery_is_none(mathdial_file):
@@ -83,3 +84,16 @@ def test_load_items_reads_gsm8k_and_names_a_bad_line(tmp_path):
     assert load_items(str(path), 1)[0].gold == "2"
     with pytest.raises(ValueError, match="line 2"):
         load_items(str(path), 2)
+
+
+def test_leap_run_page_marks_peer_blocks_and_trapped_paths(client, mathdial_file):
+    from tests.conftest import make_user
+
+    experiment = services.create_experiment("leap", {**PARAMS, "dataset": mathdial_file, "limit": 1,
+                                                     "trap_paths": 1})
+    services.run_inline(experiment, engines=lambda name: ScriptedEngine(solver))
+    client.force_login(make_user("root", "admin"))
+    page = client.get(f"/lab/{experiment.pk}/").content.decode()
+    assert page.index("<h3>leap: voted 12") < page.index("<h3>independent: voted 12")
+    assert '<mark class="peer-block"' in page and "wrong prefix" in page
+    assert '<del class="prefix">Wrong start: 3 + 4 = 8.' in page
