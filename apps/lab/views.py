@@ -49,7 +49,10 @@ def experiment_detail(request, experiment_id: int):
 @role_required()
 def experiment_progress(request, experiment_id: int):
     experiment = get_object_or_404(Experiment, pk=experiment_id)
-    return render(request, "lab/partials/_progress.html", {"experiment": experiment})
+    response = render(request, "lab/partials/_progress.html", {"experiment": experiment})
+    if request.htmx and experiment.finished:
+        response["HX-Refresh"] = "true"  # reload once so the results show; the new page stops polling
+    return response
 
 
 @role_required("teacher")
