@@ -40,6 +40,7 @@ INSTALLED_APPS = [
     "apps.traces",
     "apps.exports",
     "apps.annotation",
+    "apps.lab",
 ]
 
 MIDDLEWARE = [
@@ -111,6 +112,9 @@ LLM_TIMEOUT_S = float(env("LLM_TIMEOUT_S", "60"))
 # Scripted engine only (tests): replies as a JSON list, and the pause between streamed tokens.
 LLM_SCRIPTED_REPLIES = env("LLM_SCRIPTED_REPLIES", '["Can you walk me through how you got that?"]')
 LLM_SCRIPTED_TOKEN_DELAY_S = float(env("LLM_SCRIPTED_TOKEN_DELAY_S", "0"))
+
+# Lab runs (ATLAS, LeaP): where dataset paths given relative to it are read from.
+LAB_DATA_DIR = env("LAB_DATA_DIR", str(BASE_DIR.parent / "shared" / "data"))
 
 TUTOR_MAX_MESSAGE_CHARS = int(env("TUTOR_MAX_MESSAGE_CHARS", "2000"))
 TUTOR_REPLY_MAX_TOKENS = int(env("TUTOR_REPLY_MAX_TOKENS", "160"))

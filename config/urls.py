@@ -8,4 +8,5 @@ urlpatterns = [
     path("traces/", include("apps.traces.urls")),
     path("exports/", include("apps.exports.urls")),
     path("", include("apps.annotation.urls")),
+    path("lab/", include("apps.lab.urls")),
 ]

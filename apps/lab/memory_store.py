@@ -1,0 +1,45 @@
+"""ATLAS learning memory in Postgres: every version kept, rewards with lane and rationale."""
+
+from __future__ import annotations
+
+import difflib
+import json
+
+from django.db import transaction
+from django.db.models import Max
+
+from agents.atlas import Lane, LearningMemory, Reward
+from apps.lab.models import MemoryVersion, RewardRecord
+
+
+class PostgresMemoryStore:
+    """The `agents.atlas.MemoryStore` protocol over `MemoryVersion` and `RewardRecord` rows."""
+
+    def load(self, key: str) -> LearningMemory:
+        """The latest memory of `key` (an empty one if none)."""
+        row = MemoryVersion.objects.filter(key=key).order_by("-version").first()
+        return LearningMemory.from_dict(row.memory) if row else LearningMemory()
+
+    @transaction.atomic
+    def save(self, key: str, memory: LearningMemory, reason: str) -> None:
+        """Store a new version of `key`'s memory, keeping every earlier one."""
+        latest = (MemoryVersion.objects.select_for_update().filter(key=key)
+                  .aggregate(v=Max("version"))["v"] or 0)
+        MemoryVersion.objects.create(key=key, version=max(memory.version, latest + 1),
+                                     memory=memory.to_dict(), reason=reason)
+
+    def history(self, key: str) -> list[float]:
+        """Reward scores of `key`, oldest first."""
+        return list(RewardRecord.objects.filter(key=key).order_by("id").values_list("score", flat=True))
+
+    def record_reward(self, key: str, reward: Reward, lane: Lane) -> None:
+        """Append a session's reward, the lane it ran in and the reward's rationale."""
+        RewardRecord.objects.create(key=key, score=reward.score, rationale=reward.rationale,
+                                    source=reward.source, lane=lane)
+
+
+def memory_diff(older: dict, newer: dict) -> list[str]:
+    """A unified diff of two stored memories, as lines of pretty-printed JSON."""
+    def lines(memory: dict) -> list[str]:
+        return json.dumps(memory, indent=2, sort_keys=True).splitlines()
+    return list(difflib.unified_diff(lines(older), lines(newer), "older", "newer", lineterm="", n=2))

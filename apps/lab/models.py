@@ -1,0 +1,146 @@
+"""Experiments (ATLAS and LeaP runs), their per-item results, and ATLAS learning memory per key."""
+
+from django.conf import settings
+from django.db import models
+
+
+class Experiment(models.Model):
+    """One launched run over N problems: parameters, progress, the final report or the error."""
+
+    class Kind(models.TextChoices):
+        ATLAS = "atlas"
+        LEAP = "leap"
+
+    class Status(models.TextChoices):
+        QUEUED = "queued"
+        RUNNING = "running"
+        DONE = "done"
+        FAILED = "failed"
+
+    kind = models.CharField(max_length=10, choices=Kind.choices)
+    params = models.JSONField(default=dict)
+    status = models.CharField(max_length=10, choices=Status.choices, default=Status.QUEUED)
+    done = models.PositiveIntegerField(default=0)
+    total = models.PositiveIntegerField(default=0)
+    report = models.JSONField(default=dict, blank=True)
+    error = models.TextField(blank=True)
+    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True,
+                                   on_delete=models.SET_NULL, related_name="experiments")
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-id"]
+
+    def __str__(self) -> str:
+        return f"{self.kind} #{self.pk}"
+
+    @property
+    def percent(self) -> int:
+        return round(100 * self.done / self.total) if self.total else 0
+
+    @property
+    def finished(self) -> bool:
+        return self.status in (self.Status.DONE, self.Status.FAILED)
+
+
+class MemoryVersion(models.Model):
+    """One saved version of a learning key's memory; versions are never overwritten."""
+
+    key = models.CharField(max_length=200, db_index=True)
+    version = models.PositiveIntegerField()
+    memory = models.JSONField()
+    reason = models.TextField(blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["key", "version"]
+        constraints = [models.UniqueConstraint(fields=["key", "version"], name="uniq_memory_version")]
+
+    def __str__(self) -> str:
+        return f"{self.key} v{self.version}"
+
+
+class RewardRecord(models.Model):
+    """A session's reward on a learning key, with the lane it ran in and why it was given."""
+
+    key = models.CharField(max_length=200, db_index=True)
+    score = models.FloatField()
+    rationale = models.TextField(blank=True)
+    source = models.CharField(max_length=20, blank=True)
+    lane = models.CharField(max_length=10)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["key", "id"]
+
+    def __str__(self) -> str:
+        return f"{self.key}: {self.score:.2f} ({self.lane})"
+
+
+class AtlasSessionRecord(models.Model):
+    """One problem of an ATLAS experiment: the supervised session or the student-alone baseline."""
+
+    class Arm(models.TextChoices):
+        ATLAS = "atlas"
+        BASELINE = "baseline"
+
+    experiment = models.ForeignKey(Experiment, on_delete=models.CASCADE, related_name="atlas_sessions")
+    position = models.PositiveIntegerField()
+    arm = models.CharField(max_length=10, choices=Arm.choices)
+    key = models.CharField(max_length=200, blank=True)
+    question = models.TextField()
+    gold = models.CharField(max_length=200)
+    lane = models.CharField(max_length=10, blank=True)
+    probe_reason = models.TextField(blank=True)
+    plan = models.TextField(blank=True)
+    attempts = models.JSONField(default=list)
+    reward = models.FloatField()
+    rationale = models.TextField(blank=True)
+    reward_source = models.CharField(max_length=20, blank=True)
+    correct = models.BooleanField()
+    recovered = models.BooleanField(default=False)
+    tokens = models.JSONField(default=dict)
+    memory_version = models.PositiveIntegerField(null=True, blank=True)
+    gate = models.TextField(blank=True)
+    run = models.ForeignKey("traces.Run", null=True, blank=True, on_delete=models.SET_NULL)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["experiment", "position", "arm"]
+        constraints = [models.UniqueConstraint(fields=["experiment", "position", "arm"],
+                                               name="uniq_atlas_session_item")]
+
+    def __str__(self) -> str:
+        return f"{self.experiment} problem {self.position + 1} ({self.arm})"
+
+
+class LeapProblemResult(models.Model):
+    """One problem of a LeaP experiment under one method, every path verbatim."""
+
+    class Mode(models.TextChoices):
+        LEAP = "leap"
+        INDEPENDENT = "independent"
+
+    experiment = models.ForeignKey(Experiment, on_delete=models.CASCADE, related_name="leap_results")
+    position = models.PositiveIntegerField()
+    mode = models.CharField(max_length=12, choices=Mode.choices)
+    question = models.TextField()
+    gold = models.CharField(max_length=200)
+    prefix = models.TextField(blank=True, help_text="The wrong start given to the trapped paths.")
+    answer = models.CharField(max_length=200, blank=True)
+    correct = models.BooleanField()
+    tokens = models.PositiveIntegerField()
+    rounds = models.PositiveIntegerField()
+    paths = models.JSONField(default=list)
+    run = models.ForeignKey("traces.Run", null=True, blank=True, on_delete=models.SET_NULL)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["experiment", "position", "mode"]
+        constraints = [models.UniqueConstraint(fields=["experiment", "position", "mode"],
+                                               name="uniq_leap_problem_mode")]
+
+    def __str__(self) -> str:
+        return f"{self.experiment} problem {self.position + 1} ({self.mode})"

@@ -1,0 +1,74 @@
+"""Reads of the lab: experiments, their results for the run page, memory versions and diffs."""
+
+from __future__ import annotations
+
+from agents.math import answers_match
+from apps.lab import reports
+from apps.lab.memory_store import memory_diff
+from apps.lab.models import AtlasSessionRecord, Experiment, MemoryVersion
+from apps.lab.services import learning_key
+
+
+def experiments():
+    return Experiment.objects.select_related("created_by")
+
+
+def live_report(experiment: Experiment) -> dict:
+    """The stored report once done; meanwhile the same figures over the problems finished so far."""
+    return experiment.report or reports.build(experiment)
+
+
+def memory_versions(key: str) -> list[dict]:
+    """Every version of a key's memory, oldest first, each with its diff from the one before."""
+    rows = list(MemoryVersion.objects.filter(key=key).order_by("version"))
+    previous: dict = {}
+    out = []
+    for row in rows:
+        out.append({"version": row.version, "reason": row.reason, "created_at": row.created_at,
+                    "entries": len(row.memory.get("entries", ())), "memory": row.memory,
+                    "diff": memory_diff(previous, row.memory)})
+        previous = row.memory
+    return out
+
+
+def atlas_page(experiment: Experiment) -> dict:
+    """What the ATLAS run page shows: sessions side by side with the baseline, and memory versions."""
+    rows = experiment.atlas_sessions.order_by("position", "arm")
+    pairs: dict[int, dict] = {}
+    for row in rows:
+        pairs.setdefault(row.position, {})[row.arm] = row
+    return {"pairs": [pairs[p] for p in sorted(pairs)],
+            "versions": memory_versions(learning_key(experiment)),
+            "key": learning_key(experiment)}
+
+
+def leap_page(experiment: Experiment) -> dict:
+    """Per problem: LeaP's and the baseline's paths, each split into segments with peer blocks marked."""
+    problems: dict[int, dict] = {}
+    for row in experiment.leap_results.order_by("position", "mode"):
+        problems.setdefault(row.position, {"position": row.position + 1, "question": row.question,
+                                           "gold": row.gold, "prefix": row.prefix})[row.mode] = {
+            "row": row, "paths": [_path_view(p) for p in row.paths]}
+    for problem in problems.values():  # LeaP first, then its baseline
+        problem["methods"] = [(m, problem[m]) for m in ("leap", "independent") if m in problem]
+    return {"problems": [problems[p] for p in sorted(problems)]}
+
+
+def _path_view(path: dict) -> dict:
+    answers = path["answers_by_round"]
+    changed = []  # rounds after which the path heard peers and then gave another answer
+    for block in path["peer_blocks"]:
+        before_after = answers[block["round"] - 1: block["round"] + 1]
+        if block["peers"] and len(before_after) == 2 and all(before_after) \
+                and not answers_match(before_after[1], before_after[0]):
+            changed.append(block["round"])
+    return {"index": path["index"], "prefixed": path["prefixed"], "tokens": path["tokens"],
+            "answer": answers[-1] if answers else None, "answers": answers,
+            "segments": [s for s in path["segments"] if s["kind"] != "prompt"],
+            "changed_after_peers": changed}
+
+
+def scored_atlas_sessions(*, recovered_only: bool = False):
+    """Stored ATLAS sessions for exports; `recovered_only` keeps failed-then-successful retries (DPO)."""
+    rows = AtlasSessionRecord.objects.filter(arm=AtlasSessionRecord.Arm.ATLAS).select_related("run")
+    return rows.filter(recovered=True) if recovered_only else rows

@@ -1,0 +1,194 @@
+"""Writes of the lab: launch an experiment, run its next problem, finish it with a report."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import asdict
+from datetime import UTC, datetime
+
+from django.db import transaction
+
+from agents.atlas import AtlasConfig, AtlasSession, AtlasTask, Reward, run_atlas_session, run_student_alone
+from agents.graphs.leap import LeapConfig, LeapResult, run_independent, run_leap
+from agents.llm import LLM
+from agents.math import answers_match
+from agents.tracing import Tracer
+from apps.engines import get_llm
+from apps.lab import reports
+from apps.lab.datasets import Item, load_items
+from apps.lab.memory_store import PostgresMemoryStore
+from apps.lab.models import AtlasSessionRecord, Experiment, LeapProblemResult
+from apps.traces.services import save_run
+
+Engines = Callable[[str], LLM]
+GPU_ENGINES = ("vllm",)
+
+
+def queue_for(experiment: Experiment) -> str:
+    """The Celery queue: `gpu` when any role runs on vLLM, else `llm`."""
+    engines = {v for k, v in experiment.params.items() if k.endswith("engine")}
+    return "gpu" if engines & set(GPU_ENGINES) else "llm"
+
+
+def create_experiment(kind: str, params: dict, user=None) -> Experiment:
+    """Save a queued experiment after loading its problems (a bad dataset fails here, not later)."""
+    items = load_items(params["dataset"], params["limit"])
+    return Experiment.objects.create(kind=kind, params=params, total=len(items), created_by=user)
+
+
+def launch(experiment: Experiment) -> None:
+    """Queue the experiment's first step on a worker once the row is committed."""
+    from apps.lab.tasks import advance_experiment_task
+
+    queue = queue_for(experiment)
+    transaction.on_commit(lambda: advance_experiment_task.apply_async([experiment.pk], queue=queue))
+
+
+def advance(experiment_id: int, engines: Engines = get_llm) -> bool:
+    """Run the next unfinished problem; finish the experiment after the last. True if more remain.
+
+    Idempotent: a problem whose rows exist is skipped, a finished experiment is left alone.
+    A failure marks the experiment failed with the reason and stops it.
+    """
+    experiment = Experiment.objects.get(pk=experiment_id)
+    if experiment.finished:
+        return False
+    items = load_items(experiment.params["dataset"], experiment.params["limit"])
+    done = _done_positions(experiment)
+    position = next((i for i in range(len(items)) if i not in done), None)
+    if position is None:
+        finish(experiment)
+        return False
+    Experiment.objects.filter(pk=experiment.pk).update(status=Experiment.Status.RUNNING)
+    try:
+        run_item = _run_atlas_item if experiment.kind == Experiment.Kind.ATLAS else _run_leap_item
+        run_item(experiment, position, items[position], engines)
+    except Exception as exc:  # noqa: BLE001 - any failure is recorded and shown on the page
+        fail(experiment, f"problem {position + 1}: {type(exc).__name__}: {exc}")
+        return False
+    Experiment.objects.filter(pk=experiment.pk).update(done=len(done) + 1)
+    return True
+
+
+def run_inline(experiment: Experiment, engines: Engines = get_llm,
+               on_progress: Callable[[Experiment], None] | None = None) -> Experiment:
+    """Run every problem in this process (the shell commands' `--inline`)."""
+    while advance(experiment.pk, engines):
+        if on_progress:
+            on_progress(Experiment.objects.get(pk=experiment.pk))
+    experiment.refresh_from_db()
+    return experiment
+
+
+def finish(experiment: Experiment) -> None:
+    """Write the report and mark the experiment done."""
+    Experiment.objects.filter(pk=experiment.pk).update(
+        status=Experiment.Status.DONE, report=reports.build(experiment),
+        done=experiment.total, finished_at=datetime.now(tz=UTC))
+
+
+def fail(experiment: Experiment, reason: str) -> None:
+    """Mark the experiment failed with a reason a person can read."""
+    Experiment.objects.filter(pk=experiment.pk).update(
+        status=Experiment.Status.FAILED, error=reason[:2000], finished_at=datetime.now(tz=UTC))
+
+
+def _done_positions(experiment: Experiment) -> set[int]:
+    if experiment.kind == Experiment.Kind.ATLAS:
+        rows = experiment.atlas_sessions.filter(arm=AtlasSessionRecord.Arm.ATLAS)
+    else:
+        rows = experiment.leap_results.filter(mode=LeapProblemResult.Mode.LEAP)
+    return set(rows.values_list("position", flat=True))
+
+
+# --- ATLAS -------------------------------------------------------------------------------------
+
+def learning_key(experiment: Experiment) -> str:
+    """The key whose memory the run's sessions share (one per experiment unless given)."""
+    return experiment.params.get("key") or f"lab/{experiment.pk}/{experiment.params['dataset']}"
+
+
+def atlas_config(params: dict) -> AtlasConfig:
+    """The session configuration from an experiment's parameters."""
+    return AtlasConfig(max_attempts=params.get("max_attempts", 2),
+                       student_tokens=params.get("student_tokens", 256),
+                       teacher_tokens=params.get("teacher_tokens", 128),
+                       memory_tokens=params.get("memory_tokens", 256))
+
+
+def _run_atlas_item(experiment: Experiment, position: int, item: Item, engines: Engines) -> None:
+    params = experiment.params
+    student, teacher = engines(params["student_engine"]), engines(params["teacher_engine"])
+    task = AtlasTask(question=item.question, gold=item.gold, skill=params.get("skill", ""))
+    config = atlas_config(params)
+    baseline = run_student_alone(student, task, max_tokens=config.student_tokens)
+    tracer = Tracer()
+    with transaction.atomic():  # the memory and reward writes go with the records, or not at all
+        session = run_atlas_session(student, teacher, task, PostgresMemoryStore(),
+                                    learning_key(experiment), config, tracer)
+        run = save_run(tracer, source="atlas", name=f"atlas #{experiment.pk} problem {position + 1}",
+                       subject=experiment, user=experiment.created_by,
+                       engine=f"{params['student_engine']}/{params['teacher_engine']}",
+                       model=getattr(student, "model", ""))
+        _save_session(experiment, position, item, session, run)
+        _save_baseline(experiment, position, item, baseline.attempt, baseline.reward,
+                       {"student": baseline.tokens})
+
+
+def _save_session(experiment: Experiment, position: int, item: Item, session: AtlasSession, run) -> None:
+    AtlasSessionRecord.objects.create(
+        experiment=experiment, position=position, arm=AtlasSessionRecord.Arm.ATLAS, key=session.key,
+        question=item.question, gold=item.gold, lane=session.lane, probe_reason=session.probe_reason,
+        plan=session.plan, attempts=[asdict(a) for a in session.attempts],
+        reward=session.reward.score, rationale=session.reward.rationale,
+        reward_source=session.reward.source, correct=session.succeeded, recovered=session.recovered,
+        tokens=dict(session.tokens), memory_version=session.memory_version,
+        gate=session.gate.verdict, run=run)
+
+
+def _save_baseline(experiment, position, item, attempt, reward: Reward, tokens: dict) -> None:
+    AtlasSessionRecord.objects.create(
+        experiment=experiment, position=position, arm=AtlasSessionRecord.Arm.BASELINE,
+        question=item.question, gold=item.gold, attempts=[asdict(attempt)], reward=reward.score,
+        rationale=reward.rationale, reward_source=reward.source,
+        correct=attempt.answer is not None and answers_match(attempt.answer, item.gold),
+        tokens=tokens)
+
+
+# --- LeaP --------------------------------------------------------------------------------------
+
+def leap_config(params: dict) -> LeapConfig:
+    """The LeaP configuration from an experiment's parameters (it validates them too)."""
+    return LeapConfig(n_paths=params["paths"], every_tokens=params["every"], top_k=params["top_k"],
+                      router=params["router"], max_rounds=params["rounds"],
+                      summary_tokens=params.get("summary_tokens", 48),
+                      answer_tokens=params.get("answer_tokens", 32), seed=params.get("seed", 0))
+
+
+def _run_leap_item(experiment: Experiment, position: int, item: Item, engines: Engines) -> None:
+    params = experiment.params
+    llm = engines(params["engine"])
+    config = leap_config(params)
+    trapped = min(params.get("trap_paths", 0), config.n_paths) if item.wrong_prefix else 0
+    prefixes = [item.wrong_prefix] * trapped
+    outcomes = []
+    for mode, run_method in (("leap", run_leap), ("independent", run_independent)):
+        tracer = Tracer()
+        result = run_method(llm, item.question, config, tracer=tracer, prefixes=prefixes)
+        outcomes.append((mode, tracer, result))
+    with transaction.atomic():
+        for mode, tracer, result in outcomes:
+            run = save_run(tracer, source="leap", name=f"{mode} #{experiment.pk} problem {position + 1}",
+                           subject=experiment, user=experiment.created_by, engine=params["engine"],
+                           model=getattr(llm, "model", ""))
+            _save_leap(experiment, position, item, mode, result, run, prefixes[0] if prefixes else "")
+
+
+def _save_leap(experiment, position: int, item: Item, mode: str, result: LeapResult, run,
+               prefix: str) -> None:
+    LeapProblemResult.objects.create(
+        experiment=experiment, position=position, mode=mode, question=item.question, gold=item.gold,
+        prefix=prefix, answer=(result.answer or "")[:200],
+        correct=result.answer is not None and answers_match(result.answer, item.gold),
+        tokens=result.total_tokens, rounds=result.rounds,
+        paths=[asdict(p) for p in result.paths], run=run)
