@@ -62,7 +62,7 @@ async def test_turn_streams_in_order_and_is_stored_with_its_trace(worker, alice,
     assert (student_turn.student_answer, student_turn.is_correct) == ("17", False)
     run = await Run.objects.aget(subject_id=tutor_turn.pk)
     span_names = [s.name async for s in run.spans.order_by("position")]
-    assert span_names == ["tutor_turn", "assess", "respond"]
+    assert span_names == ["tutor_turn", "assess", "detect", "choose_move", "respond", "guard"]
     call = await LLMCall.objects.aget(run=run)
     assert call.completion == SCRIPTED_REPLY and call.engine == "scripted"
     assert "I got 17 apples." in call.messages[-1]["content"]
