@@ -83,7 +83,7 @@ def start_worker(name: str = "w1") -> subprocess.Popen:
          "--concurrency", "1", "--pool", "prefork", "-n", f"{name}@%h", "--loglevel", "WARNING",
          "--without-gossip", "--without-mingle"],
         cwd=ROOT, env=process_env())
-    deadline = time.monotonic() + 60
+    deadline = time.monotonic() + 180  # a loaded machine can take over a minute
     while time.monotonic() < deadline:
         if proc.poll() is not None:
             raise RuntimeError(f"worker exited with {proc.returncode}")
