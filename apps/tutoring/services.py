@@ -14,6 +14,7 @@ from django.utils import timezone
 from agents.graphs.moves import DEFAULT_TELLING_BUDGET_TURN
 from agents.graphs.tutor import run_tutor_turn
 from agents.llm import LLMError
+from agents.llm.scripted import split_tokens
 from agents.tracing import Tracer
 from apps.engines import get_llm
 from apps.problems.detector import get_detector
@@ -139,6 +140,11 @@ def run_turn(turn_id: int) -> None:
     }
     tracer = Tracer()
     llm = get_llm()
+
+    def release(text: str) -> None:  # a guard-passed sentence, streamed word by word
+        for token in split_tokens(text):
+            stream.token(token)
+
     def reset() -> None:  # the guard replaced the reply: clear what the page shows
         stream.flush()
         stream.publish("reset")
@@ -146,7 +152,7 @@ def run_turn(turn_id: int) -> None:
     try:
         # Tokens reach the stream only after the guard passed them (sentence holdback).
         with tutor_checkpointer() as checkpointer:
-            result = run_tutor_turn(llm, state, tracer=tracer, on_token=stream.token,
+            result = run_tutor_turn(llm, state, tracer=tracer, on_token=release,
                                     on_reset=reset, max_tokens=settings.TUTOR_REPLY_MAX_TOKENS,
                                     detector=get_detector(),
                                     checkpointer=checkpointer, thread_id=thread_id(session.pk))

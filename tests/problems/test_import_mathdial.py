@@ -1,4 +1,5 @@
 import json
+from pathlib import Path
 
 import pytest
 from django.core.management import CommandError, call_command
@@ -28,7 +29,7 @@ def test_mathdial_dialogues_become_problems_with_incorrect_solutions(tmp_path):
 
 def test_a_bad_line_imports_nothing_and_names_the_line(tmp_path):
     path = tmp_path / "bad.jsonl"
-    path.write_text(open(DEV).readline() + "oops\n")
+    path.write_text(Path(DEV).read_text().splitlines(keepends=True)[0] + "oops\n")
     with pytest.raises(CommandError, match="line 2: not valid JSON"):
         call_command("import_mathdial", str(path))
     assert not Problem.objects.exists()

@@ -7,7 +7,7 @@ from agents.graphs.guard import SAFE_PROBING_QUESTION
 from agents.llm import ScriptedEngine
 from apps.tutoring import services
 from apps.tutoring.checkpoints import thread_id, tutor_checkpointer
-from apps.tutoring.models import Turn, TutoringSession
+from apps.tutoring.models import TutoringSession
 from apps.tutoring.streaming import replay_events
 
 pytestmark = pytest.mark.django_db

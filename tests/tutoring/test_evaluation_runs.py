@@ -2,6 +2,7 @@
 the real worker path, and the admin-only evaluation page."""
 
 import json
+from pathlib import Path
 
 import pytest
 from django.core.management import CommandError, call_command
@@ -52,7 +53,7 @@ def test_three_dialogues_inline_give_a_valid_report_and_stored_sessions(three, t
 @pytest.mark.django_db
 def test_a_malformed_dataset_line_is_named_and_nothing_runs(tmp_path):
     bad = tmp_path / "bad.jsonl"
-    bad.write_text(open(DEV).readline() + '{"question": "x"}\n')
+    bad.write_text(Path(DEV).read_text().splitlines(keepends=True)[0] + '{"question": "x"}\n')
     with pytest.raises(CommandError, match="line 2: missing or empty field"):
         call_command("tutor_eval", "--dataset", str(bad), "--tutor", "baseline", "--engine",
                      "scripted", "--out", str(tmp_path / "r.json"))
