@@ -60,6 +60,7 @@ def merge_history(old: dict | None, new: dict | None) -> dict:
 
 class TutorState(TypedDict, total=False):
     problem: str
+    scaffolding: str
     gold_answer: str
     gold_solution: str
     dialogue: list[ChatMessage]  # earlier turns: student = user, tutor = assistant
@@ -167,6 +168,8 @@ def tutor_messages(state: TutorState, move: str, *, note: str = "") -> list[Chat
     system = TUTOR_SYSTEM_PROMPT.format(
         problem=state["problem"], assessment=assessment_line(state), instruction=instruction,
         no_telling="" if allowed else NO_TELLING)
+    if state.get("scaffolding"):
+        system += "\nHow much to scaffold this learner: " + state["scaffolding"]
     if note:
         system += "\n" + note
     return [{"role": "system", "content": system}, *state.get("dialogue", []),

@@ -16,7 +16,9 @@ from agents.graphs.tutor import run_tutor_turn
 from agents.llm import LLMError
 from agents.llm.scripted import split_tokens
 from agents.tracing import Tracer
+from apps.annotation.services import record_candidate_pair, should_record_candidate_pair
 from apps.engines import get_llm
+from apps.lab.learners import lane_for, record_learner_reward, scaffolding_for
 from apps.problems.detector import get_detector
 from apps.problems.models import Problem
 from apps.traces.models import Run
@@ -138,6 +140,9 @@ def run_turn(turn_id: int) -> None:
                       "content": t.text} for t in history],
         "student_message": turn.reply_to.text,
     }
+    skill = (session.problem.skills or ["general"])[0]
+    lane, lane_reason = lane_for(session.student, skill) if session.student else ("paired", "")
+    state["scaffolding"] = scaffolding_for(lane)
     tracer = Tracer()
     llm = get_llm()
 
@@ -177,9 +182,35 @@ def run_turn(turn_id: int) -> None:
         if result.get("student_correct"):
             session.status = TutoringSession.Status.SOLVED
             session.save(update_fields=["status", "updated_at"])
+        if session.student and result.get("student_answer") is not None:
+            record_learner_reward(session.student, skill, float(bool(result.get("student_correct"))),
+                                  lane, rationale=f"checker on {result['student_answer']!r}")
+        tracer.spans[0].attributes.update(lane=lane, lane_reason=lane_reason)
         save_run(tracer, source=Run.Source.TUTORING, name="tutor_turn", subject=turn,
                  user=session.student, engine=llm.engine, model=llm.model)
     stream.finish("done")
+    if collects_candidate_pairs(session) and should_record_candidate_pair():
+        _record_candidate_pair(turn, state, llm)
+
+
+def collects_candidate_pairs(session: TutoringSession) -> bool:
+    """Whether the session's classroom takes part in pairwise data collection."""
+    return bool(session.classroom and getattr(session.classroom, "collect_candidate_pairs", True))
+
+
+def _record_candidate_pair(turn: Turn, state: dict, llm) -> None:
+    """A second guarded reply, never shown, kept with the shown one for pairwise labelling."""
+    tracer = Tracer()
+    try:
+        other = run_tutor_turn(llm, state, tracer=tracer, detector=get_detector(),
+                               max_tokens=settings.TUTOR_REPLY_MAX_TOKENS)
+    except LLMError as exc:
+        log.warning("no candidate pair for turn %s: %s", turn.pk, exc)
+        return
+    if other.get("reply"):
+        record_candidate_pair(turn.reply_to, turn.text, other["reply"], shown="A")
+        save_run(tracer, source=Run.Source.TUTORING, name="candidate_reply", subject=turn,
+                 user=turn.session.student, engine=llm.engine, model=llm.model)
 
 
 def _fail(turn: Turn, stream: TurnStream, tracer: Tracer, reason: str) -> None:

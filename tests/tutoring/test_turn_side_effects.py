@@ -1,0 +1,58 @@
+"""What a finished tutor turn feeds elsewhere: the learner's ATLAS lane and candidate pairs."""
+
+import pytest
+
+from agents.llm import ScriptedEngine
+from apps.annotation.models import CandidatePair
+from apps.lab.learners import lane_for, learner_key
+from apps.lab.models import RewardRecord
+from apps.traces.models import Run
+from apps.tutoring import services
+from apps.tutoring.models import TutoringSession
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def session(alice, problem):
+    return TutoringSession.objects.create(student=alice, problem=problem,
+                                          classroom=alice.classrooms.get())
+
+
+def take_turn(session, text, monkeypatch, replies):
+    engine = ScriptedEngine(replies)
+    monkeypatch.setattr(services, "get_llm", lambda: engine)
+    _student, tutor = services.post_student_message(session, text)
+    services.run_turn(tutor.pk)
+    tutor.refresh_from_db()
+    return tutor, engine
+
+
+def test_each_checked_answer_is_a_reward_on_the_learners_lane(session, alice, monkeypatch):
+    assert lane_for(alice, "general")[0] == "paired"  # no history yet
+    take_turn(session, "I added: 9", monkeypatch, ["Why did you add?"])
+    take_turn(session, "Oh, 3 x 6 = 18", monkeypatch, ["Well done. Why does it work?"])
+    rewards = list(RewardRecord.objects.filter(key=learner_key(alice, "general"))
+                   .order_by("id").values_list("score", "lane"))
+    # No history → paired; one wrong answer (mean 0 < 0.65) moves the learner to coach.
+    assert rewards == [(0.0, "paired"), (1.0, "coach")]
+
+
+def test_the_tutor_prompt_carries_the_lanes_scaffolding(session, monkeypatch):
+    _, engine = take_turn(session, "I added: 9", monkeypatch, ["Why did you add?"])
+    assert "Check and nudge" in engine.calls[0].messages[0]["content"]
+
+
+def test_a_sampled_turn_keeps_a_second_guarded_candidate(session, monkeypatch, settings):
+    settings.CANDIDATE_PAIR_SHARE = 1.0
+    tutor, _ = take_turn(session, "I added: 9", monkeypatch,
+                         ["Why did you add?", "What is in each bag?"])
+    pair = CandidatePair.objects.get()
+    assert (pair.turn_id, pair.reply_a, pair.reply_b, pair.shown) == (
+        tutor.reply_to_id, "Why did you add?", "What is in each bag?", "A")
+    assert Run.objects.filter(name="candidate_reply", subject_id=tutor.pk).exists()
+
+
+def test_no_candidate_pairs_unless_sampled(session, monkeypatch):
+    take_turn(session, "I added: 9", monkeypatch, ["Why did you add?"])
+    assert not CandidatePair.objects.exists()
