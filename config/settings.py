@@ -37,6 +37,7 @@ INSTALLED_APPS = [
     "apps.problems",
     "apps.tutoring",
     "apps.traces",
+    "apps.classroom",
 ]
 
 MIDDLEWARE = [
@@ -114,6 +115,8 @@ TUTOR_REPLY_MAX_TOKENS = int(env("TUTOR_REPLY_MAX_TOKENS", "160"))
 LLM_RATE_LIMIT_PER_MINUTE = int(env("LLM_RATE_LIMIT_PER_MINUTE", "20"))
 STREAM_REPLAY_TTL_S = int(env("STREAM_REPLAY_TTL_S", "3600"))
 TUTOR_STALE_TURN_S = int(env("TUTOR_STALE_TURN_S", "900"))
+LOGIN_MAX_FAILURES = int(env("LOGIN_MAX_FAILURES", "5"))
+LOGIN_THROTTLE_S = int(env("LOGIN_THROTTLE_S", "900"))
 
 STATIC_URL = "static/"
 STATICFILES_DIRS = [BASE_DIR / "static"]

@@ -6,4 +6,5 @@ urlpatterns = [
     path("", include("apps.accounts.urls")),
     path("", include("apps.tutoring.urls")),
     path("traces/", include("apps.traces.urls")),
+    path("classrooms/", include("apps.classroom.urls")),
 ]
