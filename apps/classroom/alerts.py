@@ -47,7 +47,7 @@ def alerts_for(turns: Iterable, *, struggle_after: int = STRUGGLE_AFTER_TURNS,
     for key, count in keys.most_common():
         if count >= repeated:
             alerts.append(Alert("misconception", f"{names[key]} ×{count}"))
-    said = [m.group(1).lower() for t in student for m in [_FRUSTRATION.search(t.text or "")] if m]
+    said = [m.group(1).lower() for t in student for m in _FRUSTRATION.finditer(t.text or "")]
     if said:
         alerts.append(Alert("frustration", "said: " + ", ".join(dict.fromkeys(said))))
     return alerts

@@ -24,7 +24,9 @@ def _locked(session: TutoringSession) -> TutoringSession:
 
 
 def _next_index(session: TutoringSession) -> int:
-    return (session.turns.aggregate(m=Max("index"))["m"] or -1) + 1
+    """The next turn index, never 0: services.post_student_message reads a max of 0 as 'none'."""
+    last = session.turns.aggregate(m=Max("index"))["m"]
+    return 1 if last is None else last + 1
 
 
 def _publish_banner(session: TutoringSession) -> None:
