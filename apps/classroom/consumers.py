@@ -54,6 +54,8 @@ class MonitorConsumer(AsyncWebsocketConsumer):
             frame = json.loads(text_data or "")
         except ValueError:
             frame = None
+        if isinstance(frame, dict) and frame.get("type") == "resume":
+            return None  # stream.js asks on every (re)connect; cards are rendered whole instead
         if not isinstance(frame, dict) or frame.get("type") not in TEACHER_ACTIONS:
             return await self.send_error("That message was not understood.")
         try:
