@@ -118,3 +118,14 @@ def test_problems_for_honours_the_allowed_problem_sets(classroom, alice, problem
                                      teacher=classroom.teacher)
     Enrolment.objects.create(classroom=other, student=alice)  # an unrestricted class opens all
     assert set(problems_for(alice)) == {problem, demo}
+
+
+def test_heatmap_command_prints_the_figures(stored, classroom, capsys):
+    from django.core.management import call_command
+
+    call_command("classroom_heatmap", str(classroom.pk))
+    lines = capsys.readouterr().out.splitlines()
+    print("\n".join(lines))
+    assert lines[0].split() == ["misconception", "alice", "bob", "total"]
+    assert lines[1].split() == ["adds_instead_of_multiplying", "2", "0", "2"]
+    assert lines[2].split() == ["ignores_units", "0", "1", "1"]
