@@ -12,7 +12,7 @@ from apps.classroom import selectors
 from apps.classroom.alerts import alerts_for
 from apps.tutoring import takeover
 from apps.tutoring.consumers import FORBIDDEN
-from apps.tutoring.models import Turn
+from apps.tutoring.models import Turn, TutoringSession
 from apps.tutoring.services import TutoringError
 
 TEACHER_ACTIONS = ("take_over", "hand_back", "teacher_message")
@@ -70,7 +70,7 @@ class MonitorConsumer(AsyncWebsocketConsumer):
             await self.send_error(str(exc))
 
     def act(self, kind: str, session_id: int, text: object) -> None:
-        session = selectors.monitored_session(self.classroom, session_id)
+        session = TutoringSession.objects.get(pk=session_id, classroom=self.classroom)
         teacher = self.scope["user"]
         if kind == "take_over":
             takeover.take_over(session, teacher)
