@@ -21,9 +21,11 @@ def unreachable_broker():
     from config.celery import app
 
     saved_url, saved_pool = app.conf.broker_url, app._pool
-    app.conf.broker_url, app._pool = "redis://127.0.0.1:9/0", None
+    saved_producers = app.amqp._producer_pool
+    app.conf.broker_url, app._pool, app.amqp._producer_pool = "redis://127.0.0.1:9/0", None, None
     yield
-    app.conf.broker_url, app._pool = saved_url, saved_pool
+    # the producer pool made meanwhile points at port 9: drop it, or later tests inherit it
+    app.conf.broker_url, app._pool, app.amqp._producer_pool = saved_url, saved_pool, saved_producers
 
 
 def test_unreachable_broker_fails_the_turn_so_the_student_can_send_again(
