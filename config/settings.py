@@ -41,6 +41,7 @@ INSTALLED_APPS = [
     "apps.exports",
     "apps.annotation",
     "apps.lab",
+    "apps.classroom",
 ]
 
 MIDDLEWARE = [
@@ -126,6 +127,8 @@ CANDIDATE_PAIR_SHARE = float(env("CANDIDATE_PAIR_SHARE", "0.0"))
 # Misconception detector: `full` (retrieve + LLM rerank), `retrieval` or `llm`; entries retrieved.
 MISCONCEPTION_METHOD = env("MISCONCEPTION_METHOD", "full")
 MISCONCEPTION_TOP_K = int(env("MISCONCEPTION_TOP_K", "5"))
+LOGIN_MAX_FAILURES = int(env("LOGIN_MAX_FAILURES", "5"))
+LOGIN_THROTTLE_S = int(env("LOGIN_THROTTLE_S", "900"))
 
 STATIC_URL = "static/"
 STATICFILES_DIRS = [BASE_DIR / "static"]

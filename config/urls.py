@@ -9,4 +9,5 @@ urlpatterns = [
     path("exports/", include("apps.exports.urls")),
     path("", include("apps.annotation.urls")),
     path("lab/", include("apps.lab.urls")),
+    path("classrooms/", include("apps.classroom.urls")),
 ]

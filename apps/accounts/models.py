@@ -33,6 +33,11 @@ class Classroom(models.Model):
                                 related_name="classrooms_taught")
     telling_budget_turn = models.PositiveSmallIntegerField(
         default=5, help_text="The tutor may not tell the answer before this student turn.")
+    allowed_problem_sources = models.JSONField(
+        default=list, blank=True,
+        help_text="Problem.source prefixes the class may open; empty means every problem set.")
+    collect_candidate_pairs = models.BooleanField(
+        default=True, help_text="Collect candidate reply pairs from this class for annotation.")
     students = models.ManyToManyField(settings.AUTH_USER_MODEL, through="Enrolment",
                                       related_name="classrooms")
 
@@ -55,3 +60,21 @@ class Enrolment(models.Model):
 
     def __str__(self) -> str:
         return f"{self.student} in {self.classroom}"
+
+
+class AuditEvent(models.Model):
+    """Who did what to which object: role changes, takeovers, settings changes, exports."""
+
+    actor = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True,
+                              blank=True, related_name="+")
+    action = models.CharField(max_length=64)
+    target_type = models.CharField(max_length=64, blank=True)
+    target_id = models.CharField(max_length=64, blank=True)
+    details = models.JSONField(default=dict, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True, db_index=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+
+    def __str__(self) -> str:
+        return f"{self.actor} {self.action} {self.target_type} {self.target_id}"

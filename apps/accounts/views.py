@@ -1,7 +1,7 @@
 from django.contrib.auth.decorators import login_required
 from django.shortcuts import redirect
 
-HOME_BY_ROLE = {"student": "problem_list", "teacher": "problem_list",
+HOME_BY_ROLE = {"student": "problem_list", "teacher": "classroom_list",
                 "annotator": "problem_list", "admin": "trace_list"}
 
 

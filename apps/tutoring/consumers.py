@@ -8,7 +8,7 @@ from channels.db import database_sync_to_async
 from channels.generic.websocket import AsyncWebsocketConsumer
 from django.template.loader import render_to_string
 
-from apps.tutoring import selectors, services
+from apps.tutoring import selectors, services, takeover
 from apps.tutoring.models import Turn
 from apps.tutoring.rate_limits import allow_llm_call
 from apps.tutoring.streaming import replay_events
@@ -52,8 +52,11 @@ class SessionConsumer(AsyncWebsocketConsumer):
         if not await database_sync_to_async(allow_llm_call)(self.scope["user"].pk):
             return await self.send_error("You are sending messages too fast; wait a minute.")
         try:
-            await database_sync_to_async(services.post_student_message)(
-                self.session, frame.get("text"))
+            # While a teacher holds the session the message is stored and the tutor stays paused.
+            if await database_sync_to_async(takeover.post_student_message_while_taken_over)(
+                    self.session, frame.get("text")) is None:
+                await database_sync_to_async(services.post_student_message)(
+                    self.session, frame.get("text"))
         except services.TutoringError as exc:
             await self.send_error(str(exc))
 

@@ -23,6 +23,9 @@ class TutoringSession(models.Model):
                                   blank=True, related_name="sessions")
     status = models.CharField(max_length=16, choices=Status.choices, default=Status.ACTIVE)
     origin = models.CharField(max_length=16, choices=Origin.choices, default=Origin.STUDENT)
+    taken_over_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True,
+        related_name="+", help_text="The teacher writing in the session; the tutor waits meanwhile.")
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 

@@ -29,7 +29,17 @@ def can_write(user, session: TutoringSession) -> bool:
 
 
 def problems_for(user) -> QuerySet[Problem]:
-    return Problem.objects.filter(Q(source__startswith="gsm8k") | Q(source="demo"))
+    """The problem bank, narrowed for a student to the problem sets their classes allow."""
+    problems = Problem.objects.filter(Q(source__startswith="gsm8k") | Q(source="demo"))
+    if not user.is_authenticated or user.role != "student":
+        return problems
+    source_lists = list(user.classrooms.values_list("allowed_problem_sources", flat=True))
+    if not source_lists or any(not sources for sources in source_lists):
+        return problems  # a class without a restriction opens the whole bank
+    only = Q()
+    for prefix in {prefix for sources in source_lists for prefix in sources}:
+        only |= Q(source__startswith=prefix)
+    return problems.filter(only)
 
 
 def turns_of(session: TutoringSession) -> list[Turn]:

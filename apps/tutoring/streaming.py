@@ -95,4 +95,5 @@ class TurnStream:
 
 def publish_html(group: str, html: str) -> None:
     """Send a ready HTML fragment to every page watching a group."""
-    async_to_sync(get_channel_layer().group_send)(group, {"type": "session.html", "html": html})
+    async_to_sync(get_channel_layer().group_send)(group, {"type": "session.html", "html": html,
+                                                          "group": group})

@@ -1,0 +1,139 @@
+"""Read paths of the teacher's views, each in a fixed number of queries whatever the class size."""
+
+from __future__ import annotations
+
+from collections import Counter
+from dataclasses import dataclass, field
+from datetime import datetime
+
+from django.db.models import Count, Max, Prefetch, Q, QuerySet
+
+from apps.accounts.models import Classroom, Enrolment, User
+from apps.classroom.alerts import top_detection
+from apps.classroom.lanes import lane_for
+from apps.tutoring.models import Turn, TutoringSession
+
+HINT_MOVES = ("focus", "probing")
+TELLING_MOVE = "telling"
+
+
+def classrooms_for(user) -> QuerySet[Classroom]:
+    """Teachers see the classes they teach, admins every class, everyone else none."""
+    qs = Classroom.objects.select_related("school", "teacher").order_by("school__name", "name")
+    if not user.is_authenticated:
+        return qs.none()
+    if user.has_role():
+        return qs
+    if user.role == "teacher":
+        return qs.filter(teacher=user)
+    return qs.none()
+
+
+def classroom_for(user, classroom_id: int) -> Classroom | None:
+    return classrooms_for(user).filter(pk=classroom_id).first()
+
+
+def enrolments_of(classroom: Classroom) -> list[Enrolment]:
+    return list(classroom.enrolment_set.select_related("student").order_by("student__username"))
+
+
+@dataclass
+class StudentRow:
+    student: User
+    tried: int
+    solved: int
+    hints: int
+    tellings: int
+    last_activity: datetime | None
+    lanes: dict[str, str] = field(default_factory=dict)
+
+
+def student_rows(classroom: Classroom) -> list[StudentRow]:
+    """Per student of the class: problems tried and solved, hints and tellings, last activity."""
+    in_class = Q(tutoring_sessions__classroom=classroom)
+    tutor = Q(tutoring_sessions__turns__author=Turn.Author.TUTOR)
+    students = (User.objects.filter(classrooms=classroom).order_by("username").annotate(
+        tried=Count("tutoring_sessions__problem", filter=in_class, distinct=True),
+        solved=Count("tutoring_sessions__problem", distinct=True,
+                     filter=in_class & Q(tutoring_sessions__status=TutoringSession.Status.SOLVED)),
+        hints=Count("tutoring_sessions__turns", filter=in_class & tutor & Q(
+            tutoring_sessions__turns__move__in=HINT_MOVES)),
+        tellings=Count("tutoring_sessions__turns", filter=in_class & tutor & Q(
+            tutoring_sessions__turns__move=TELLING_MOVE)),
+        last_activity=Max("tutoring_sessions__updated_at", filter=in_class)))
+    skills = sorted({skill for skill_list in TutoringSession.objects.filter(
+        classroom=classroom).values_list("problem__skills", flat=True) for skill in skill_list or []})
+    return [StudentRow(s, s.tried, s.solved, s.hints, s.tellings, s.last_activity,
+                       {skill: lane_for(s, skill) for skill in skills}) for s in students]
+
+
+def _student_turns_in_period(classroom: Classroom, since: datetime | None,
+                             until: datetime | None) -> QuerySet[Turn]:
+    turns = Turn.objects.filter(session__classroom=classroom, author=Turn.Author.STUDENT,
+                                author_user__classrooms=classroom)
+    if since:
+        turns = turns.filter(created_at__gte=since)
+    if until:
+        turns = turns.filter(created_at__lt=until)
+    return turns
+
+
+@dataclass
+class Heatmap:
+    students: list[User]
+    misconceptions: list[tuple[str, str]]  # (key, name), most frequent first
+    counts: dict[tuple[str, int], int]  # (misconception key, student id) -> student turns
+
+    def rows(self) -> list[tuple[str, str, list[tuple[User, int, float]]]]:
+        """(key, name, [(student, count, shade 0..1)]) per misconception, shaded by the top cell."""
+        top = max(self.counts.values(), default=1)
+        return [(key, name, [(s, n, round(n / top, 2)) for s in self.students
+                             for n in [self.counts.get((key, s.pk), 0)]])
+                for key, name in self.misconceptions]
+
+
+def misconception_heatmap(classroom: Classroom, since: datetime | None = None,
+                          until: datetime | None = None) -> Heatmap:
+    """Misconception × student: how many student turns had it as their top detection."""
+    counts: Counter[tuple[str, int]] = Counter()
+    names: dict[str, str] = {}
+    totals: Counter[str] = Counter()
+    rows = (_student_turns_in_period(classroom, since, until).exclude(detections=[])
+            .values_list("author_user_id", "detections"))
+    for student_id, detections in rows:
+        top = top_detection(detections)
+        if not top or not top.get("key"):
+            continue
+        counts[(top["key"], student_id)] += 1
+        totals[top["key"]] += 1
+        names.setdefault(top["key"], top.get("name") or top["key"])
+    students = list(User.objects.filter(classrooms=classroom).order_by("username"))
+    order = sorted(totals, key=lambda k: (-totals[k], k))
+    return Heatmap(students, [(k, names[k]) for k in order], dict(counts))
+
+
+def heatmap_cell_turns(classroom: Classroom, key: str, student_id: int,
+                       since: datetime | None = None, until: datetime | None = None) -> list[Turn]:
+    """The student turns behind one heatmap cell, oldest first, with their sessions."""
+    return list(_student_turns_in_period(classroom, since, until)
+                .filter(author_user_id=student_id, detections__0__key=key)
+                .select_related("session__problem", "author_user").order_by("created_at", "pk"))
+
+
+def _with_turns(sessions: QuerySet[TutoringSession]) -> list[TutoringSession]:
+    return list(sessions.select_related("student", "problem", "taken_over_by")
+                .prefetch_related(Prefetch("turns", queryset=Turn.objects.select_related(
+                    "author_user").order_by("index")))
+                .order_by("student__username", "pk"))
+
+
+def active_sessions(classroom: Classroom) -> list[TutoringSession]:
+    """The class's active sessions with their turns, for the live monitor (three queries)."""
+    return _with_turns(TutoringSession.objects.filter(classroom=classroom,
+                                                      status=TutoringSession.Status.ACTIVE))
+
+
+def monitored_session(classroom: Classroom, session_id: int) -> TutoringSession | None:
+    """One session of the class with its turns, for re-rendering its monitor card."""
+    found = _with_turns(TutoringSession.objects.filter(classroom=classroom, pk=session_id))
+    return found[0] if found else None

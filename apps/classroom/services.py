@@ -1,0 +1,39 @@
+"""Write paths of the teacher's pages: a class's settings and its students' consent."""
+
+from __future__ import annotations
+
+from django.db import transaction
+
+from apps.accounts.audit import record
+from apps.accounts.models import Classroom
+
+SETTINGS_FIELDS = ("telling_budget_turn", "allowed_problem_sources", "collect_candidate_pairs")
+
+
+def update_settings(classroom: Classroom, actor, settings: dict,
+                    consents: dict[int, bool]) -> dict:
+    """Save the class's settings and per-student consent in one transaction, audited.
+
+    Returns the changes as {name: [before, after]}; consent changes are keyed by student id.
+    """
+    with transaction.atomic():
+        room = Classroom.objects.select_for_update().get(pk=classroom.pk)
+        changes = {name: [getattr(room, name), settings[name]] for name in SETTINGS_FIELDS
+                   if getattr(room, name) != settings[name]}
+        for name, (_, after) in changes.items():
+            setattr(room, name, after)
+        if changes:
+            room.save(update_fields=list(changes))
+        consent_changes = {}
+        for enrolment in room.enrolment_set.select_for_update():
+            wanted = consents.get(enrolment.student_id, enrolment.data_sharing_consent)
+            if wanted != enrolment.data_sharing_consent:
+                consent_changes[str(enrolment.student_id)] = [enrolment.data_sharing_consent,
+                                                              wanted]
+                enrolment.data_sharing_consent = wanted
+                enrolment.save(update_fields=["data_sharing_consent"])
+        if consent_changes:
+            changes["data_sharing_consent"] = consent_changes
+        if changes:
+            record(actor, "classroom.settings", room, changes=changes)
+    return changes

@@ -1,0 +1,74 @@
+from django.contrib import messages
+from django.http import Http404
+from django.shortcuts import get_object_or_404, redirect, render
+
+from apps.accounts.models import User
+from apps.accounts.permissions import role_required
+from apps.classroom import selectors, services
+from apps.classroom.alerts import alerts_for
+from apps.classroom.forms import ClassroomSettingsForm, PeriodForm
+
+
+def _classroom(request, classroom_id: int):
+    classroom = selectors.classroom_for(request.user, classroom_id)
+    if classroom is None:
+        raise Http404("No such class.")
+    return classroom
+
+
+@role_required("teacher")
+def classroom_list(request):
+    return render(request, "classroom/classroom_list.html",
+                  {"classrooms": selectors.classrooms_for(request.user)})
+
+
+@role_required("teacher")
+def dashboard(request, classroom_id: int):
+    classroom = _classroom(request, classroom_id)
+    period = PeriodForm(request.GET or None)
+    since, until = period.bounds()
+    rows = selectors.student_rows(classroom)
+    return render(request, "classroom/dashboard.html", {
+        "classroom": classroom, "rows": rows, "period": period,
+        "skills": sorted({skill for row in rows for skill in row.lanes}),
+        "heatmap": selectors.misconception_heatmap(classroom, since, until),
+        "period_query": request.GET.urlencode(),
+    })
+
+
+@role_required("teacher")
+def heatmap_cell(request, classroom_id: int):
+    classroom = _classroom(request, classroom_id)
+    period = PeriodForm(request.GET)
+    since, until = period.bounds()
+    key, student_id = request.GET.get("misconception", ""), request.GET.get("student", "")
+    if not key or not student_id.isdigit():
+        raise Http404("Pick a cell of the heatmap.")
+    student = get_object_or_404(User, pk=int(student_id), classrooms=classroom)
+    turns = selectors.heatmap_cell_turns(classroom, key, student.pk, since, until)
+    return render(request, "classroom/heatmap_cell.html", {
+        "classroom": classroom, "student": student, "key": key, "turns": turns,
+        "name": turns[0].detections[0].get("name", key) if turns else key})
+
+
+@role_required("teacher")
+def monitor(request, classroom_id: int):
+    classroom = _classroom(request, classroom_id)
+    sessions = selectors.active_sessions(classroom)
+    return render(request, "classroom/monitor.html", {
+        "classroom": classroom,
+        "cards": [(s, alerts_for(s.turns.all())) for s in sessions]})
+
+
+@role_required("teacher")
+def classroom_settings(request, classroom_id: int):
+    classroom = _classroom(request, classroom_id)
+    enrolments = selectors.enrolments_of(classroom)
+    form = ClassroomSettingsForm(request.POST or None, instance=classroom)
+    if request.method == "POST" and form.is_valid():
+        consents = {e.student_id: f"consent-{e.student_id}" in request.POST for e in enrolments}
+        changes = services.update_settings(classroom, request.user, form.cleaned_data, consents)
+        messages.success(request, f"Saved ({len(changes)} change{'s' if len(changes) != 1 else ''}).")
+        return redirect("classroom_settings", classroom_id=classroom.pk)
+    return render(request, "classroom/settings.html",
+                  {"classroom": classroom, "form": form, "enrolments": enrolments})
