@@ -6,9 +6,18 @@ class ExportsConfig(AppConfig):
     verbose_name = "Dataset exports"
 
     def ready(self) -> None:
-        from apps.exports.records import Conversation
+        from apps.exports.records import BinaryFeedback, Conversation, PreferencePair, StepSequence
         from apps.exports.sources import register_source
+        from apps.exports.sources.atlas_retries import AtlasRetryPairs
+        from apps.exports.sources.feedback import TurnFeedback
+        from apps.exports.sources.pairwise import CandidatePairPreferences
+        from apps.exports.sources.step_labels import RunStepLabels
         from apps.exports.sources.tutoring import TutoringConversations
 
-        register_source("tutoring", Conversation, TutoringConversations("student", "tutoring"))
-        register_source("evaluation", Conversation, TutoringConversations("evaluation", "evaluation"))
+        for origin, source in (("student", "tutoring"), ("evaluation", "evaluation")):
+            register_source(source, Conversation, TutoringConversations(origin, source))
+            register_source(source, PreferencePair, CandidatePairPreferences(origin, source))
+            register_source(source, BinaryFeedback, TurnFeedback(origin, source))
+        register_source("atlas", PreferencePair, AtlasRetryPairs())
+        for source in ("atlas", "leap"):
+            register_source(source, StepSequence, RunStepLabels(source))

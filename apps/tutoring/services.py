@@ -62,7 +62,7 @@ def post_student_message(session: TutoringSession, text: object) -> tuple[Turn, 
         _fail_stale_turns(session)
         if session.turns.filter(status__in=[Turn.Status.PENDING, Turn.Status.STREAMING]).exists():
             raise TutoringError("The tutor is still answering your last message.")
-        index = (session.turns.aggregate(m=Max("index"))["m"] or -1) + 1
+        index = next_turn_index(session)
         student_turn = Turn.objects.create(session=session, index=index, text=text,
                                            author=Turn.Author.STUDENT,
                                            author_user=session.student)
@@ -76,6 +76,12 @@ def post_student_message(session: TutoringSession, text: object) -> tuple[Turn, 
                                                  {"turns": [student_turn, tutor_turn]})))
         transaction.on_commit(lambda: _enqueue(tutor_turn))
     return student_turn, tutor_turn
+
+
+def next_turn_index(session: TutoringSession) -> int:
+    """The index the session's next turn takes (call inside the session's row lock)."""
+    last = session.turns.aggregate(m=Max("index"))["m"]
+    return 0 if last is None else last + 1
 
 
 def _enqueue(turn: Turn) -> None:

@@ -7,7 +7,6 @@ but no tutor turn is queued. Every step is broadcast to the session's group and 
 from __future__ import annotations
 
 from django.db import transaction
-from django.db.models import Max
 from django.template.loader import render_to_string
 
 from agents.tracing import Tracer
@@ -15,18 +14,12 @@ from apps.accounts.audit import record
 from apps.traces.models import Run
 from apps.traces.services import save_run
 from apps.tutoring.models import Turn, TutoringSession
-from apps.tutoring.services import TutoringError, validate_message
+from apps.tutoring.services import TutoringError, next_turn_index, validate_message
 from apps.tutoring.streaming import publish_html
 
 
 def _locked(session: TutoringSession) -> TutoringSession:
     return TutoringSession.objects.select_for_update().get(pk=session.pk)
-
-
-def _next_index(session: TutoringSession) -> int:
-    """The next turn index, never 0: services.post_student_message reads a max of 0 as 'none'."""
-    last = session.turns.aggregate(m=Max("index"))["m"]
-    return 1 if last is None else last + 1
 
 
 def _publish_banner(session: TutoringSession) -> None:
@@ -78,7 +71,7 @@ def post_teacher_message(session: TutoringSession, teacher, text: object) -> Tur
         if session.taken_over_by_id != teacher.pk:
             raise TutoringError("Take over the session before writing in it.")
         with tracer.span("teacher_message", session_id=session.pk, chars=len(text)):
-            turn = Turn.objects.create(session=session, index=_next_index(session), text=text,
+            turn = Turn.objects.create(session=session, index=next_turn_index(session), text=text,
                                        author=Turn.Author.TEACHER, author_user=teacher)
         session.save(update_fields=["updated_at"])
         save_run(tracer, source=Run.Source.TUTORING, name="teacher_message", subject=turn,
@@ -99,7 +92,7 @@ def post_student_message_while_taken_over(session: TutoringSession, text: object
             return None
         if session.status != TutoringSession.Status.ACTIVE:
             raise TutoringError("This session is closed.")
-        turn = Turn.objects.create(session=session, index=_next_index(session), text=text,
+        turn = Turn.objects.create(session=session, index=next_turn_index(session), text=text,
                                    author=Turn.Author.STUDENT, author_user=session.student)
         session.save(update_fields=["updated_at"])
         _publish_turn(session, turn)

@@ -35,7 +35,8 @@ def test_exports_to_the_directory_and_records_it(alice, problem, classroom, tmp_
     (["--format", "sft", "--filter", "colour=blue"], "--filter 'colour=blue': expected KEY=VALUE"),
     (["--format", "sft", "--filter", "min_agreement=high"], "min_agreement: Enter a number."),
     (["--format", "sft", "--filter", "source=moodle"], "sources: Select a valid choice. moodle"),
-    (["--format", "kto"], "no source provides BinaryFeedback records for kto"),
+    (["--format", "kto", "--filter", "source=atlas"],
+     "no source provides BinaryFeedback records for kto from atlas"),
     (["--format", "sft", "--user", "alice"], "'alice' is not an admin"),
 ])
 def test_bad_arguments_get_a_clear_error_and_write_nothing(tmp_path, alice, args, message):

@@ -132,9 +132,9 @@ def test_only_admins_can_export(alice, teacher_user):
 
 
 def test_a_format_no_source_feeds_yet_is_refused_with_a_reason(admin):
-    with pytest.raises(ExportError, match="no source provides PreferencePair records for dpo"):
-        services.request_export(admin, format_name="dpo", file_type="jsonl", filters=ExportFilters(),
-                                enqueue=False)
+    with pytest.raises(ExportError, match="no source provides PreferencePair records for dpo from leap"):
+        services.request_export(admin, format_name="dpo", file_type="jsonl",
+                                filters=ExportFilters(sources=("leap",)), enqueue=False)
 
 
 def test_api_tokens_are_stored_hashed_and_can_be_revoked(admin):

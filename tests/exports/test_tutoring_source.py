@@ -56,13 +56,15 @@ def test_filters_narrow_the_query(alice, bob, problem, classroom):
         {f"tutoring-{evaluation.pk}"}, 1)
 
 
-def test_registry_offers_tutoring_and_evaluation_for_conversations_only():
+def test_registry_offers_tutoring_and_evaluation_for_conversations():
     assert [s for s, _ in sources_for(Conversation, ExportFilters())] == ["tutoring", "evaluation"]
     assert [s for s, _ in sources_for(Conversation, ExportFilters(sources=("evaluation",)))] == [
         "evaluation"]
-    from apps.exports.records import PreferencePair
+    from apps.exports.records import PreferencePair, StepSequence
 
-    assert sources_for(PreferencePair, ExportFilters()) == []
+    assert [s for s, _ in sources_for(PreferencePair, ExportFilters())] == [
+        "tutoring", "evaluation", "atlas"]
+    assert [s for s, _ in sources_for(StepSequence, ExportFilters())] == ["atlas", "leap"]
 
 
 def test_sessions_stream_in_chunks_with_a_bounded_number_of_queries(alice, problem,

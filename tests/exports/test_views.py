@@ -70,8 +70,9 @@ def test_admin_creates_an_export_and_it_is_queued_after_commit(client, admin, al
 
 def test_the_form_explains_what_is_wrong(client, admin):
     client.force_login(admin)
-    page = client.post("/exports/new/", {"format": "dpo", "file_type": "jsonl"}).content.decode()
-    assert "no source provides PreferencePair records for dpo" in page
+    page = client.post("/exports/new/", {"format": "dpo", "file_type": "jsonl",
+                                         "sources": ["leap"]}).content.decode()
+    assert "no source provides PreferencePair records for dpo from leap" in page
     page = client.post("/exports/new/", {"format": "sft", "file_type": "jsonl", "date_from": "2026-05-01",
                                          "date_to": "2026-04-01", "min_agreement": "3"}).content.decode()
     assert "must be on or after date_from" in page and "less than or equal to 1" in page

@@ -13,14 +13,11 @@ from datetime import UTC, datetime, time
 from django.contrib.contenttypes.models import ContentType
 from django.db.models import OuterRef, Prefetch, QuerySet, Subquery
 
-from agents.graphs.tutor import NO_TELLING, TUTOR_SYSTEM_PROMPT
 from apps.exports.filters import ExportFilters
 from apps.exports.records import Conversation, Message, RecordMeta
+from apps.exports.sources.dialogue import CHUNK, ROLES, system_message
 from apps.traces.models import Run
 from apps.tutoring.models import Turn, TutoringSession
-
-ROLES = {Turn.Author.STUDENT: "user", Turn.Author.TUTOR: "assistant", Turn.Author.TEACHER: "assistant"}
-CHUNK = 500
 
 
 class TutoringConversations:
@@ -57,12 +54,10 @@ class TutoringConversations:
         sessions = (self._sessions(filters).select_related("problem").order_by("pk")
                     .prefetch_related(Prefetch("turns", queryset=turns, to_attr="done_turns")))
         for session in sessions.iterator(chunk_size=CHUNK):
-            system = TUTOR_SYSTEM_PROMPT.format(problem=session.problem.statement, assessment="",
-                                                instruction="", no_telling=NO_TELLING)
             yield Conversation(
                 meta=RecordMeta(conversation_id=f"tutoring-{session.pk}", source=self.source,
                                 created_at=session.created_at, learner_id=session.student_id,
                                 classroom_id=session.classroom_id, engine=session.engine or "",
                                 model=session.model or ""),
-                messages=(Message("system", system.strip()),
+                messages=(system_message(session.problem.statement),
                           *(Message(ROLES[t.author], t.text) for t in session.done_turns)))

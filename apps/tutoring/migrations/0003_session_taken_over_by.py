@@ -8,7 +8,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('tutoring', '0002_turn_detections_guard'),
+        ('tutoring', '0002_turn_detections_turn_guard_evaluationrun_and_more'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 

@@ -1,0 +1,203 @@
+"""Labels, feedback and ATLAS retries on real rows, exported through the real pipeline and
+loaded back with `datasets`: DPO, OpenAI preference, KTO and PRM records, opted-out students left out."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from django.utils import timezone
+
+from apps.accounts.models import Enrolment, User
+from apps.annotation import services as annotation
+from apps.annotation.models import AnnotationQueue, QueueItem
+from apps.annotation.schema_spec import DEFAULT_SCHEMAS
+from apps.exports import services
+from apps.exports.filters import ExportFilters
+from apps.exports.models import Export
+from apps.exports.sources.pairwise import CandidatePairPreferences
+from apps.lab.models import AtlasSessionRecord, Experiment
+from apps.traces.models import LLMCall, Run, Span
+from apps.tutoring.models import Turn
+from tests.conftest import make_user
+from tests.exports.conftest import load
+from tests.exports.factories import tutoring_session
+
+pytestmark = pytest.mark.django_db
+PAIRS = CandidatePairPreferences("student", "tutoring")
+
+
+@pytest.fixture(autouse=True)
+def exports_root(settings, tmp_path) -> Path:
+    settings.EXPORTS_ROOT = tmp_path / "exports"
+    return settings.EXPORTS_ROOT
+
+
+@pytest.fixture
+def admin(db) -> User:
+    return make_user("root", "admin")
+
+
+@pytest.fixture
+def raters(db) -> list[User]:
+    return [make_user("ann", "annotator"), make_user("ben", "annotator")]
+
+
+def queue_of(kind: str, target: str, admin, raters, **filter) -> AnnotationQueue:
+    schema = annotation.save_schema_version(kind, DEFAULT_SCHEMAS[kind])
+    return annotation.create_queue(name=kind, schema=schema, target=target, filter=filter,
+                                   annotators=raters, created_by=admin, lead=admin, n_per_item=2)
+
+
+def label_all(queue: AnnotationQueue, raters, value_of) -> None:
+    """Each rater labels every item of the queue through reservations, as in the app."""
+    for rater in raters:
+        for _ in range(queue.items.count()):
+            assignment = annotation.reserve_next(queue, rater)
+            annotation.submit_label(assignment.pk, rater, value_of(assignment.item, rater))
+
+
+def export(admin, fmt: str, tmp_path, **filters) -> tuple[Export, list[dict]]:
+    request = services.request_export(admin, format_name=fmt, file_type="parquet" if fmt == "prm"
+                                      else "jsonl", filters=ExportFilters(validation_fraction=0,
+                                                                          **filters), enqueue=False)
+    done = services.run_export(request.pk)
+    assert done.status == Export.Status.DONE, done.error
+    if not done.manifest["files"]:
+        return done, []
+    return done, list(load(done.manifest, Path(done.directory), tmp_path / "hf")["train"])
+
+
+def student_turn(session) -> Turn:
+    return session.turns.filter(author="student").order_by("-index").first()
+
+
+def dialogue(student, problem, classroom, said: str):
+    return tutoring_session(student, problem, classroom=classroom, turns=[
+        ("student", "I got 17."), ("tutor", "How did you get 17?"), ("student", said)])
+
+
+def test_pairwise_labels_become_dpo_pairs_by_majority_or_adjudication(admin, raters, alice, bob,
+                                                                       problem, classroom, tmp_path):
+    queue = queue_of("pairwise-preference", "pair", admin, raters)
+    annotation.record_candidate_pair(student_turn(dialogue(alice, problem, classroom,
+                                                                    "I added 6 three times.")),
+                                              "What is 6 + 6 + 6?", "The answer is 18.", "A")
+    disputed = annotation.record_candidate_pair(student_turn(dialogue(alice, problem, None,
+                                                                      "Maybe 9?")),
+                                                "Is 9 right?", "Try 3 groups of 6.", "B")
+    annotation.record_candidate_pair(student_turn(dialogue(alice, problem, None, "Twenty?")),
+                                     "Hmm, tie one.", "Hmm, tie two.", "A")
+    annotation.record_candidate_pair(student_turn(dialogue(bob, problem, classroom, "secret 99")),
+                                     "Bob reply chosen", "Bob reply rejected", "A")
+    Enrolment.objects.filter(student=bob).update(data_sharing_consent=False)
+
+    def vote(item, rater):
+        reply_a = item.payload["reply_a"]
+        choice = {"Is 9 right?": "A" if rater.username == "ann" else "B",
+                  "Hmm, tie one.": "tie"}.get(reply_a, "A")
+        return {"preference": choice, "comment": ""}
+
+    label_all(queue, raters, vote)
+    item = QueueItem.objects.get(key=f"pair:{disputed.pk}")
+    assert item.status == QueueItem.Status.DISPUTED
+    annotation.adjudicate(item.pk, admin, {"preference": "B", "comment": "guides"})
+
+    done, rows = export(admin, "dpo", tmp_path, sources=("tutoring",))
+    assert done.counts["excluded_opted_out"] == 1 and done.counts["train"] == 2
+    by_chosen = {row["chosen"][0]["content"]: row for row in rows}
+    assert set(by_chosen) == {"What is 6 + 6 + 6?", "Try 3 groups of 6."}
+    row = by_chosen["What is 6 + 6 + 6?"]
+    assert row["rejected"] == [{"role": "assistant", "content": "The answer is 18."}]
+    assert row["prompt"][0]["role"] == "system" and problem.statement in row["prompt"][0]["content"]
+    assert [(m["role"], m["content"]) for m in row["prompt"][1:]] == [
+        ("user", "I got 17."), ("assistant", "How did you get 17?"), ("user", "I added 6 three times.")]
+    assert by_chosen["Try 3 groups of 6."]["rejected"][0]["content"] == "Is 9 right?"
+    assert "99" not in Path(done.directory, "train.jsonl").read_text()
+
+    _, openai_rows = export(admin, "openai_preference", tmp_path / "o", sources=("tutoring",))
+    assert {r["preferred_output"][0]["content"] for r in openai_rows} == set(by_chosen)
+    assert openai_rows[0]["input"]["messages"][-1]["role"] == "user"
+
+    def chosen(**kw):
+        filters = ExportFilters(**kw)
+        return sorted(r.chosen for r in PAIRS.records(filters) if filters.admits(r.meta))
+
+    assert chosen(adjudicated_only=True) == ["Try 3 groups of 6."]
+    assert chosen(min_agreement=1.0) == ["Bob reply chosen", "What is 6 + 6 + 6?"]
+    assert chosen(classroom=classroom.pk) == ["Bob reply chosen", "What is 6 + 6 + 6?"]
+    assert chosen(schema="other") == []
+    assert chosen(date_to=timezone.now().date().replace(year=2020)) == []
+    assert PAIRS.count(ExportFilters()) == 4  # labelled items, ties and the opted-out included
+
+
+def test_an_atlas_retry_that_fixed_a_failed_attempt_becomes_a_dpo_pair(admin, tmp_path):
+    experiment = Experiment.objects.create(kind="atlas")
+    common = {"experiment": experiment, "arm": "atlas", "question": "What is 3 times 6?", "gold": "18",
+              "reward": 1.0}
+    AtlasSessionRecord.objects.create(position=0, correct=True, recovered=True, attempts=[
+        {"text": "3 + 6 = 9. #### 9", "answer": "9", "correct": False, "feedback": "multiply"},
+        {"text": "3 * 6 = 18. #### 18", "answer": "18", "correct": None, "feedback": ""}], **common)
+    AtlasSessionRecord.objects.create(position=1, correct=True, recovered=False, attempts=[
+        {"text": "first time right #### 18", "answer": "18", "correct": True}], **common)
+    done, rows = export(admin, "dpo", tmp_path, sources=("atlas",))
+    assert rows == [{**rows[0], "prompt": [{"role": "user", "content": "What is 3 times 6?"}],
+                     "chosen": [{"role": "assistant", "content": "3 * 6 = 18. #### 18"}],
+                     "rejected": [{"role": "assistant", "content": "3 + 6 = 9. #### 9"}]}]
+    assert rows[0]["source"] == "atlas"
+
+
+def test_thumbs_on_tutor_turns_become_kto_feedback(admin, alice, bob, problem, classroom, tmp_path):
+    teacher = User.objects.get(username="teacher")
+    liked = tutoring_session(alice, problem, classroom=classroom, turns=[
+        ("student", "I got 17."), ("tutor", "What do 3 bags of 6 make?"), ("student", "18")])
+    tutor_turn = liked.turns.get(author="tutor")
+    annotation.record_feedback(tutor_turn, alice, "up")
+    annotation.record_feedback(tutor_turn, teacher, "down", "too leading")
+    hidden = tutoring_session(bob, problem, classroom=classroom,
+                              turns=[("student", "secret 99"), ("tutor", "Why 99 then?")])
+    annotation.record_feedback(hidden.turns.get(author="tutor"), bob, "up")
+    Enrolment.objects.filter(student=bob).update(data_sharing_consent=False)
+
+    done, rows = export(admin, "kto", tmp_path)
+    assert done.counts["excluded_opted_out"] == 1
+    assert sorted(r["label"] for r in rows) == [False, True]
+    for row in rows:
+        assert row["completion"] == [{"role": "assistant", "content": "What do 3 bags of 6 make?"}]
+        assert [(m["role"], m["content"]) for m in row["prompt"][1:]] == [("user", "I got 17.")]
+    _, good_only = export(admin, "kto", tmp_path / "good", min_rating=1.0)
+    assert [r["label"] for r in good_only] == [True]
+
+
+def test_step_labels_on_traced_runs_become_prm_sequences(admin, raters, tmp_path):
+    now = timezone.now()
+    run = Run.objects.create(source="atlas", name="atlas_session", engine="embedded", model="smollm2",
+                             started_at=now, ended_at=now)
+    span = Span.objects.create(run=run, name="student", position=0, started_at=now, ended_at=now)
+    LLMCall.objects.create(run=run, span=span, engine="embedded", model="smollm2", kind="chat",
+                           messages=[{"role": "user", "content": "What is 3 times 6?"}],
+                           completion="3 bags of 6.\n\n3 + 6 = 9.\n\nSo 9.")
+    queue = queue_of("reasoning-steps", "run", admin, raters)
+    label_all(queue, raters, lambda item, rater: {"steps": [1, -1, 0], "comment": ""})
+
+    _, rows = export(admin, "prm", tmp_path)
+    assert len(rows) == 1
+    assert rows[0]["prompt"] == "What is 3 times 6?"
+    assert rows[0]["completions"] == ["3 bags of 6.", "3 + 6 = 9.", "So 9."]
+    assert rows[0]["labels"] == [True, False, False]  # +1 → True, −1 and 0 → False
+    _, none = export(admin, "prm", tmp_path / "leap", sources=("leap",))
+    assert none == []
+
+
+def test_feedback_streams_in_chunks_with_a_bounded_number_of_queries(alice, problem, classroom,
+                                                                     django_assert_max_num_queries):
+    from apps.exports.sources.feedback import TurnFeedback
+
+    for n in range(12):
+        session = tutoring_session(alice, problem, classroom=classroom,
+                                   turns=[("student", f"I got {n}."), ("tutor", f"Why {n}?")])
+        annotation.record_feedback(session.turns.get(author="tutor"), alice, "up")
+    with django_assert_max_num_queries(3):
+        records = list(TurnFeedback("student", "tutoring").records(ExportFilters()))
+    assert len(records) == 12 and {r.prompt[-1].content for r in records} == {
+        f"I got {n}." for n in range(12)}
