@@ -47,24 +47,6 @@ class Export(models.Model):
         return f"export {self.pk} {self.format}/{self.file_type} ({self.status})"
 
 
-class AuditLog(models.Model):
-    """Who did what sensitive thing, when, to what; append-only, reusable by any app."""
-
-    actor = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True,
-                              blank=True, related_name="+")
-    action = models.CharField(max_length=64, help_text="dotted verb, e.g. export.requested")
-    target = models.CharField(max_length=200, blank=True, help_text="e.g. export:12")
-    details = models.JSONField(default=dict, blank=True)
-    created_at = models.DateTimeField(auto_now_add=True, db_index=True)
-
-    class Meta:
-        ordering = ["-created_at"]
-        indexes = [models.Index(fields=["action", "created_at"])]
-
-    def __str__(self) -> str:
-        return f"{self.created_at:%Y-%m-%d %H:%M} {self.actor} {self.action} {self.target}"
-
-
 class ApiToken(models.Model):
     """A bearer token for scripts; only its SHA-256 is stored, the token is shown once."""
 

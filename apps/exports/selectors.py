@@ -2,17 +2,21 @@
 
 from pathlib import Path
 
-from django.db.models import QuerySet
+from django.db.models import Q, QuerySet
 
-from apps.exports.models import ApiToken, AuditLog, Export
+from apps.accounts.models import AuditEvent
+from apps.exports.models import ApiToken, Export
 
 
 def exports() -> QuerySet[Export]:
     return Export.objects.select_related("created_by")
 
 
-def recent_audit(limit: int = 20) -> list[AuditLog]:
-    return list(AuditLog.objects.select_related("actor")[:limit])
+def recent_audit(limit: int = 20) -> list[AuditEvent]:
+    """The latest export and API-token events of the audit log."""
+    events = AuditEvent.objects.filter(Q(action__startswith="export.")
+                                       | Q(action__startswith="api_token."))
+    return list(events.select_related("actor")[:limit])
 
 
 def tokens_of(user) -> QuerySet[ApiToken]:

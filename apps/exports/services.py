@@ -14,10 +14,11 @@ from django.core.exceptions import PermissionDenied
 from django.db import transaction
 from django.utils import timezone
 
+from apps.accounts.audit import record as audit
 from apps.accounts.models import Enrolment, User
 from apps.exports.filters import ExportFilters
 from apps.exports.formats import FORMATS
-from apps.exports.models import ApiToken, AuditLog, Export
+from apps.exports.models import ApiToken, Export
 from apps.exports.pipeline import ExportError, write_dataset
 from apps.exports.privacy import Privacy, scrub_names
 from apps.exports.records import Record
@@ -25,11 +26,6 @@ from apps.exports.sources import sources_for
 
 log = logging.getLogger(__name__)
 TOKEN_PREFIX = "tg_"
-
-
-def audit(actor: User | None, action: str, target: str = "", **details) -> AuditLog:
-    """Append one row to the audit log (any app may call this for its sensitive actions)."""
-    return AuditLog.objects.create(actor=actor, action=action, target=target, details=details)
 
 
 def request_export(user: User | None, *, format_name: str, file_type: str, filters: ExportFilters,
@@ -43,7 +39,7 @@ def request_export(user: User | None, *, format_name: str, file_type: str, filte
                                        filters=filters.to_json(), created_by=user)
         export.directory = str(directory or Path(settings.EXPORTS_ROOT) / f"export-{export.pk}")
         export.save(update_fields=["directory"])
-        audit(user, "export.requested", f"export:{export.pk}", format=format_name,
+        audit(user, "export.requested", export, format=format_name,
               file_type=file_type, filters=export.filters, via="shell" if user is None else "web")
         if enqueue:
             from apps.exports.tasks import run_export_task
@@ -97,7 +93,7 @@ def run_export(export_id: int) -> Export:
         log.exception("export %s failed", export.pk)
         Export.objects.filter(pk=export.pk).update(
             status=Export.Status.FAILED, error=f"{type(exc).__name__}: {exc}", finished_at=timezone.now())
-        audit(export.created_by, "export.failed", f"export:{export.pk}", error=str(exc))
+        audit(export.created_by, "export.failed", export, error=str(exc))
         export.refresh_from_db()
         return export
     try:
@@ -106,7 +102,7 @@ def run_export(export_id: int) -> Export:
                 status=Export.Status.DONE, progress=1.0, counts=manifest["counts"], manifest=manifest,
                 files=[f["name"] for f in manifest["files"]] + ["manifest.json"],
                 records_read=manifest["counts"]["read"], finished_at=timezone.now())
-            audit(export.created_by, "export.completed", f"export:{export.pk}",
+            audit(export.created_by, "export.completed", export,
                   format=export.format, filters=export.filters, counts=manifest["counts"])
     except BaseException:
         shutil.rmtree(directory, ignore_errors=True)
@@ -133,7 +129,7 @@ def _progress_saver(export_id: int):
 
 
 def record_download(user: User, export: Export, file_name: str, via: str) -> None:
-    audit(user, "export.downloaded", f"export:{export.pk}", file=file_name, via=via)
+    audit(user, "export.downloaded", export, file=file_name, via=via)
 
 
 def issue_token(user: User, name: str) -> tuple[ApiToken, str]:
@@ -142,15 +138,16 @@ def issue_token(user: User, name: str) -> tuple[ApiToken, str]:
         raise PermissionDenied("only admins hold API tokens")
     raw = TOKEN_PREFIX + secrets.token_urlsafe(32)
     token = ApiToken.objects.create(user=user, name=name, prefix=raw[:10], key_hash=hash_token(raw))
-    audit(user, "api_token.issued", f"api_token:{token.pk}", name=name)
+    audit(user, "api_token.issued", token, name=name)
     return token, raw
 
 
 def revoke_token(user: User, token_id: int) -> None:
-    updated = ApiToken.objects.filter(pk=token_id, user=user, revoked_at=None).update(
-        revoked_at=timezone.now())
-    if updated:
-        audit(user, "api_token.revoked", f"api_token:{token_id}")
+    token = ApiToken.objects.filter(pk=token_id, user=user, revoked_at=None).first()
+    if token:
+        token.revoked_at = timezone.now()
+        token.save(update_fields=["revoked_at"])
+        audit(user, "api_token.revoked", token)
 
 
 def hash_token(raw: str) -> str:

@@ -7,7 +7,8 @@ import json
 import pytest
 from django.core.management import CommandError, call_command
 
-from apps.exports.models import AuditLog, Export
+from apps.accounts.models import AuditEvent
+from apps.exports.models import Export
 from tests.exports.conftest import load
 from tests.exports.factories import tutoring_session
 
@@ -27,7 +28,7 @@ def test_exports_to_the_directory_and_records_it(alice, problem, classroom, tmp_
     assert len(load(manifest, out, hf_cache)["train"]) == 4
     export = Export.objects.get()
     assert export.directory == str(out) and export.created_by is None
-    assert AuditLog.objects.filter(action="export.requested", details__via="shell").exists()
+    assert AuditEvent.objects.filter(action="export.requested", details__via="shell").exists()
 
 
 @pytest.mark.parametrize("args, message", [

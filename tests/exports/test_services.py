@@ -8,10 +8,10 @@ from pathlib import Path
 import pytest
 from django.core.exceptions import PermissionDenied
 
-from apps.accounts.models import Enrolment, User
+from apps.accounts.models import AuditEvent, Enrolment, User
 from apps.exports import services
 from apps.exports.filters import ExportFilters
-from apps.exports.models import AuditLog, Export
+from apps.exports.models import Export
 from apps.exports.pipeline import ExportError
 from apps.exports.records import Conversation
 from apps.exports.sources import _REGISTRY, register_source
@@ -67,10 +67,10 @@ def test_a_done_export_has_its_files_manifest_and_audit_rows(admin, alice, probl
     assert export.files[-1] == "manifest.json" and export.records_read == 5
     manifest = json.loads((Path(export.directory) / "manifest.json").read_text())
     assert manifest == export.manifest and manifest["export_id"] == export.pk
-    actions = list(AuditLog.objects.order_by("pk").values_list("actor__username", "action", "target"))
-    assert actions == [("root", "export.requested", f"export:{export.pk}"),
-                       ("root", "export.completed", f"export:{export.pk}")]
-    completed = AuditLog.objects.get(action="export.completed")
+    actions = list(AuditEvent.objects.order_by("pk").values_list("actor__username", "action", "target_id"))
+    assert actions == [("root", "export.requested", str(export.pk)),
+                       ("root", "export.completed", str(export.pk))]
+    completed = AuditEvent.objects.get(action="export.completed")
     assert completed.details["counts"]["read"] == 5 and completed.details["filters"] == {
         "validation_fraction": 0.5}
 
@@ -99,7 +99,8 @@ def test_a_failing_job_leaves_no_done_export_and_no_file(admin, exploding_source
     assert export.status == Export.Status.FAILED and "disk full" in export.error
     assert export.files == [] and not Path(export.directory).exists()
     assert list(exports_root.iterdir()) == []  # no .partial left behind either
-    assert AuditLog.objects.filter(action="export.failed", target=f"export:{export.pk}").exists()
+    assert AuditEvent.objects.filter(action="export.failed", target_type="exports.export",
+                                     target_id=str(export.pk)).exists()
 
 
 def test_running_a_finished_export_again_does_nothing(admin, alice, problem):
@@ -109,7 +110,7 @@ def test_running_a_finished_export_again_does_nothing(admin, alice, problem):
     before = manifest_file.stat().st_mtime_ns
     again = services.run_export(export.pk)
     assert again.status == Export.Status.DONE and manifest_file.stat().st_mtime_ns == before
-    assert AuditLog.objects.filter(action="export.completed").count() == 1
+    assert AuditEvent.objects.filter(action="export.completed").count() == 1
 
 
 def test_a_redelivered_running_export_starts_over_cleanly(admin, alice, problem):

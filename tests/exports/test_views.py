@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import pytest
 
+from apps.accounts.models import AuditEvent
 from apps.exports import services
 from apps.exports.filters import ExportFilters
-from apps.exports.models import AuditLog, Export
+from apps.exports.models import Export
 from tests.conftest import make_user
 from tests.exports.factories import tutoring_session
 
@@ -87,7 +88,7 @@ def test_admin_sees_the_finished_export_and_downloads_it(client, admin, done_exp
     assert response.status_code == 200 and b'"messages"' in b"".join(response.streaming_content)
     assert client.get(f"/exports/{done_export.pk}/files/..%2Fsecrets").status_code == 404
     assert client.get(f"/exports/{done_export.pk}/files/validation.jsonl").status_code == 404
-    assert AuditLog.objects.filter(action="export.downloaded", actor=admin).count() == 1
+    assert AuditEvent.objects.filter(action="export.downloaded", actor=admin).count() == 1
 
 
 def test_token_endpoint_needs_a_valid_admin_token(client, admin, done_export, alice):
@@ -107,7 +108,7 @@ def test_token_endpoint_needs_a_valid_admin_token(client, admin, done_export, al
     alice.role = "student"
     alice.save()
     assert client.get(url, headers={"Authorization": f"Bearer {student_token}"}).status_code == 403
-    assert AuditLog.objects.filter(action="export.downloaded", details__via="api").count() == 1
+    assert AuditEvent.objects.filter(action="export.downloaded", details__via="api").count() == 1
 
 
 def test_admin_creates_a_token_sees_it_once_and_revokes_it(client, admin):
