@@ -232,6 +232,8 @@ def adjudicate(item_id: int, user, value: dict, note: str = "") -> Adjudication:
 @transaction.atomic
 def record_feedback(turn, user, thumbs: str, comment: str = "") -> Label:
     """A student's or teacher's thumbs on a tutor turn; rating again replaces their earlier one."""
+    if user.role not in ("student", "teacher"):  # not has_role: an admin's thumbs are not a learner's
+        raise PermissionDenied("thumbs are for the session's student and their teacher")
     if thumbs not in ("up", "down"):
         raise ValidationError("choose thumbs up or thumbs down")
     value = {"thumbs": thumbs, "comment": comment.strip()[:1000], "role": user.role}

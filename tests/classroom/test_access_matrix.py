@@ -3,7 +3,8 @@
 The tables must name every route of the project: a new route fails `test_every_route_is_in_the_matrix`
 until its row is added. A row is (method, query or form data, expected per role in ROLES order).
 Expected values: an HTTP status, LOGIN (302 to the login page), ADMIN_LOGIN (302 to the admin's),
-or for websockets ACCEPT / FORBIDDEN (closed with 4403).
+or for websockets ACCEPT / FORBIDDEN (closed with 4403). The export API authenticates by bearer token,
+not by session: its rows say a logged-in session alone gets 401, and `test_export_api_*` covers tokens.
 """
 
 from __future__ import annotations
@@ -17,12 +18,21 @@ from django.urls import URLPattern, URLResolver, get_resolver, reverse
 
 from agents.tracing import Tracer
 from apps.accounts.models import Classroom, Enrolment, School
+from apps.annotation import services as annotation
 from apps.classroom.routing import websocket_urlpatterns as classroom_ws
+from apps.exports import services as exports
+from apps.exports.filters import ExportFilters
+from apps.exports.models import ApiToken
+from apps.lab import services as lab
+from apps.lab.forms import AtlasLaunchForm
 from apps.traces.models import Run
 from apps.traces.services import save_run
-from apps.tutoring.models import TutoringSession
+from apps.tutoring.models import EvaluationRun, Turn, TutoringSession
 from apps.tutoring.routing import websocket_urlpatterns as session_ws
+from config.celery import app as celery_app
+from tests.annotation.conftest import make_queue
 from tests.conftest import make_user
+from tests.lab.conftest import ATLAS_PROBLEMS, write_gsm8k
 
 pytestmark = pytest.mark.django_db
 
@@ -31,6 +41,13 @@ ROLES = ("anonymous", "student", "other_class_student", "teacher", "other_school
 LOGIN, ADMIN_LOGIN, ACCEPT, FORBIDDEN = "login", "admin-login", "accept", "4403"
 SETTINGS_FORM = {"telling_budget_turn": "4", "allowed_problem_sources": "",
                  "collect_candidate_pairs": "on", "consent-{alice}": "on"}
+LABEL_FORM = {"correct": "Yes", "tone": "ok", "comment": ""}
+ATLAS_FORM = {"atlas-dataset": "gsm8k/test.jsonl", "atlas-limit": "2", "atlas-student_engine": "scripted",
+              "atlas-teacher_engine": "scripted", "atlas-max_attempts": "2",
+              "atlas-student_tokens": "128", "atlas-teacher_tokens": "64"}
+ADMIN_ONLY = (LOGIN, 403, 403, 403, 403, 403, 200)
+ADMIN_REDIRECT = (LOGIN, 403, 403, 403, 403, 403, 302)
+NO_TOKEN = (401,) * 7  # bearer-token API: a session cookie is not a credential
 
 #  route name: [(method, data, (anonymous, student, other class's student, teacher,
 #                               other school's teacher, annotator, admin)), ...]
@@ -51,6 +68,39 @@ HTTP = {
     "classroom_settings": [("GET", None, (LOGIN, 403, 403, 200, 404, 403, 200)),
                            ("POST", SETTINGS_FORM, (LOGIN, 403, 403, 302, 404, 403, 302))],
     # Django's admin: staff only (the admin user below is staff); one row stands for all its pages
+    "evaluation_list": [("GET", None, ADMIN_ONLY)],
+    "evaluation_progress": [("GET", None, ADMIN_ONLY)],
+    # exports: admins only; the API below takes a bearer token, never a session
+    "export_list": [("GET", None, ADMIN_ONLY)],
+    "export_new": [("GET", None, ADMIN_ONLY), ("POST", {}, ADMIN_ONLY)],  # empty form: re-shown
+    "export_detail": [("GET", None, ADMIN_ONLY)],
+    "export_download": [("GET", None, ADMIN_ONLY)],
+    "export_tokens": [("GET", None, ADMIN_ONLY), ("POST", {"name": "script"}, ADMIN_ONLY)],
+    "export_token_revoke": [("POST", None, ADMIN_REDIRECT)],
+    "api_export": [("GET", None, NO_TOKEN)],
+    "api_export_file": [("GET", None, NO_TOKEN)],
+    # lab: admins only, except the lanes of a class, which its teacher sees too
+    "experiment_list": [("GET", None, ADMIN_ONLY)],
+    "experiment_launch": [("POST", ATLAS_FORM, ADMIN_REDIRECT)],
+    "experiment_detail": [("GET", None, ADMIN_ONLY)],
+    "experiment_progress": [("GET", None, ADMIN_ONLY)],
+    "classroom_lanes": [("GET", None, (LOGIN, 403, 403, 200, 404, 403, 200))],
+    # annotation: the annotator works only on queues they are on; the queue's pages for its lead
+    # (not this annotator) and admins; admins alone create queues and run the judge
+    "annotation_queues": [("GET", None, (LOGIN, 403, 403, 403, 403, 200, 200))],
+    "annotation_queue_create": [("GET", None, ADMIN_ONLY), ("POST", {}, ADMIN_ONLY)],
+    "annotation_queue": [("GET", None, (LOGIN, 403, 403, 403, 403, 403, 200))],
+    # the labelling desk is for the queue's annotators: an admin not on it holds no slot there
+    "annotation_work": [("GET", None, (LOGIN, 403, 403, 403, 403, 200, 403))],
+    "annotation_agreement": [("GET", None, (LOGIN, 403, 403, 403, 403, 403, 200))],
+    "annotation_judge": [("POST", None, ADMIN_REDIRECT)],
+    # the assignment is the annotator's own: even an admin cannot label in their name
+    "annotation_label": [("POST", LABEL_FORM, (LOGIN, 403, 403, 403, 403, 200, 404))],
+    "annotation_skip": [("POST", {"reason": "unclear"}, (LOGIN, 403, 403, 403, 403, 200, 404))],
+    "annotation_adjudicate": [("GET", None, (LOGIN, 403, 403, 403, 403, 403, 200)),
+                              ("POST", LABEL_FORM, (LOGIN, 403, 403, 403, 403, 403, 302))],
+    # thumbs on a tutor turn: the session's student or their teacher, nobody else
+    "turn_feedback": [("POST", {"thumbs": "up"}, (LOGIN, 200, 404, 200, 404, 403, 403))],
     "admin:index": [("GET", None, (ADMIN_LOGIN, ADMIN_LOGIN, ADMIN_LOGIN, ADMIN_LOGIN,
                                    ADMIN_LOGIN, ADMIN_LOGIN, 200))],
 }
@@ -82,8 +132,14 @@ def test_every_route_is_in_the_matrix():
 
 
 @pytest.fixture
-def world(classroom, alice, problem):
-    """The class of the fixtures, another class of the same school, and another school."""
+def world(classroom, alice, problem, settings, tmp_path, monkeypatch):
+    """The class of the fixtures, another class of the same school, and another school; a tutor
+    turn, an annotation queue with the annotator on it, a finished export, an experiment."""
+    settings.EXPORTS_ROOT = tmp_path / "exports"
+    settings.LAB_DATA_DIR = str(tmp_path)
+    (tmp_path / "gsm8k").mkdir()
+    write_gsm8k(tmp_path / "gsm8k" / "test.jsonl", ATLAS_PROBLEMS)
+    monkeypatch.setitem(celery_app.conf, "task_always_eager", True)  # the judge runs here, not queued
     other_room = Classroom.objects.create(school=classroom.school, name="7B",
                                           teacher=classroom.teacher)
     carol = make_user("carol")
@@ -96,12 +152,34 @@ def world(classroom, alice, problem):
     admin.is_staff = True
     admin.save()
     session = TutoringSession.objects.create(student=alice, problem=problem, classroom=classroom)
-    run = save_run(Tracer(), source=Run.Source.TUTORING, name="tutor_turn", user=alice)
+    asked = Turn.objects.create(session=session, index=0, author=Turn.Author.STUDENT,
+                                author_user=alice, text="I got 17.")
+    turn = Turn.objects.create(session=session, index=1, author=Turn.Author.TUTOR,
+                               text="How did you get 17?", reply_to=asked)
+    run = save_run(Tracer(), source=Run.Source.TUTORING, name="tutor_turn", user=alice,
+                   subject=turn)
+    annotator = make_user("ann", "annotator")
+    queue = make_queue([annotator], n_per_item=1)
+    assignment = annotation.reserve_next(queue, annotator)
+    disputed = queue.items.create(key="disputed", payload={"context": "2 + 2", "reply": "5"},
+                                  status="disputed")
+    export = exports.run_export(exports.request_export(
+        admin, format_name="sft", file_type="jsonl", filters=ExportFilters(validation_fraction=0),
+        enqueue=False).pk)
+    token, _ = exports.issue_token(admin, "matrix")
+    form = AtlasLaunchForm(ATLAS_FORM, prefix="atlas")
+    assert form.is_valid(), form.errors
+    experiment = lab.create_experiment("atlas", form.params(), admin)
+    EvaluationRun.objects.create(tutor="socratic", engine="scripted", student_engine="scripted",
+                                 dataset="mathdial.jsonl", total=1)
     users = {"anonymous": None, "student": alice, "other_class_student": carol,
              "teacher": classroom.teacher, "other_school_teacher": stranger,
-             "annotator": make_user("ann", "annotator"), "admin": admin}
+             "annotator": annotator, "admin": admin}
     kwargs = {"session_id": session.pk, "problem_id": problem.pk, "run_id": run.pk,
-              "classroom_id": classroom.pk}
+              "classroom_id": classroom.pk, "queue_id": queue.pk, "assignment_id": assignment.pk,
+              "item_id": disputed.pk, "turn_id": turn.pk, "export_id": export.pk,
+              "name": "train.jsonl", "token_id": token.pk, "experiment_id": experiment.pk,
+              "kind": "atlas"}
     return users, kwargs, {"alice": alice.pk}
 
 
@@ -155,6 +233,23 @@ def test_http_matrix(world):
                 if got != want:
                     wrong.append(f"{method} {url} as {role}: got {got}, expected {want}")
     assert wrong == []
+
+
+def test_export_api_takes_an_admins_bearer_token_and_nothing_else(world):
+    users, kwargs, _ = world
+    _, raw = exports.issue_token(users["admin"], "script")
+    old, old_raw = exports.issue_token(users["admin"], "old")
+    exports.revoke_token(users["admin"], old.pk)
+    # issue_token refuses non-admins, so a teacher's token (say, from before a role change) is made here
+    ApiToken.objects.create(user=users["teacher"], name="x", prefix="tg_teacher",
+                            key_hash=exports.hash_token("tg_teacher"))
+    for name in ("api_export", "api_export_file"):
+        url = url_of(name, kwargs)
+        got = {who: Client().get(url, headers={"Authorization": f"Bearer {token}"}).status_code
+               for who, token in (("admin", raw), ("teacher", "tg_teacher"), ("revoked", old_raw),
+                                  ("unknown", "tg_nonsense"))}
+        assert got == {"admin": 200, "teacher": 403, "revoked": 401, "unknown": 401}, name
+        assert Client().get(url, headers={"Authorization": f"Token {raw}"}).status_code == 401
 
 
 async def _ws_outcome(user, path: str) -> str:
