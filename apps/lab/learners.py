@@ -23,6 +23,17 @@ def lane_for(learner, skill: str) -> tuple[Lane, str]:
     return choose_lane(PostgresMemoryStore().history(learner_key(learner, skill)))
 
 
+def lanes_of(learners, skills) -> dict[tuple[int, str], Lane]:
+    """The current lane of every (learner, skill) pair, from one query over their rewards."""
+    keys = {learner_key(learner, skill): (learner.pk, skill) for learner in learners
+            for skill in skills}
+    histories: dict[str, list[float]] = {key: [] for key in keys}
+    for key, score in (RewardRecord.objects.filter(key__in=keys).order_by("id")
+                       .values_list("key", "score")):
+        histories[key].append(score)
+    return {pair: choose_lane(histories[key])[0] for key, pair in keys.items()}
+
+
 def scaffolding_for(lane: Lane) -> str:
     """The tutor instruction that a lane stands for."""
     return SCAFFOLDING[lane]
