@@ -1,7 +1,7 @@
 """What a tutoring turn adds over a bare gateway call, with the scripted engine.
 
 Runs the real path (websocket consumer → Postgres → Celery worker → tutor graph → channel
-layer → websocket) for 1 and 20 concurrent sessions and, in the same run, the bare
+layer → websocket) for 1, 20 and 50 concurrent sessions (`--sessions`) and, in the same run, the bare
 `ScriptedEngine.chat` call with the same reply and token pace. Prints p50/p95 of both and the
 overhead. Uses its own database (`tutorgraph_bench`) and Redis database 2.
 
@@ -96,6 +96,8 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--turns", type=int, default=5, help="turns per session")
     parser.add_argument("--workers", type=int, default=4, help="Celery worker processes")
+    parser.add_argument("--sessions", type=int, nargs="+", default=[1, 20, 50],
+                        help="concurrent sessions to measure, one row each")
     args = parser.parse_args()
     ensure_database()
     import django
@@ -125,7 +127,7 @@ def main() -> None:
               f"p95 {b95:.1f} ms")
         print(f"{'sessions':>8} {'turns':>6} {'turns/s':>8} {'p50 ms':>8} {'p95 ms':>8} "
               f"{'overhead p50':>13} {'overhead p95':>13}")
-        for sessions in (1, 20):
+        for sessions in args.sessions:
             latencies, wall = asyncio.run(concurrent_turns(sessions, args.turns))
             p50, p95 = percentile(latencies, 50) * 1000, percentile(latencies, 95) * 1000
             print(f"{sessions:>8} {len(latencies):>6} {len(latencies) / wall:>8.1f} "
