@@ -201,7 +201,7 @@ def run_turn(turn_id: int) -> None:
 
 def collects_candidate_pairs(session: TutoringSession) -> bool:
     """Whether the session's classroom takes part in pairwise data collection."""
-    return bool(session.classroom and getattr(session.classroom, "collect_candidate_pairs", True))
+    return bool(session.classroom and session.classroom.collect_candidate_pairs)
 
 
 def _record_candidate_pair(turn: Turn, state: dict, llm) -> None:
