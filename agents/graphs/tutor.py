@@ -12,6 +12,7 @@ import re
 from collections.abc import Callable
 from typing import Annotated, TypedDict
 
+import sympy
 from langgraph.graph import END, START, StateGraph
 
 from agents.graphs.detection import MisconceptionDetector, NoDetector
@@ -78,24 +79,42 @@ class TutorState(TypedDict, total=False):
     history: Annotated[dict, merge_history]
 
 
-_COMPUTATION = re.compile(r"[^\n.]*=[^\n]*")
+_EQUATION = re.compile(r"(?P<lhs>\d[\d.,\s+\-*/x×÷()]*?)\s*=\s*\$?(?P<rhs>-?\d+(?:,\d{3})*(?:\.\d+)?)")
+_SENTENCE_END = re.compile(r"\.(?=\s|$)|\n")
+
+
+def miscalculated(lhs: str, rhs: str) -> bool:
+    """Whether a plain arithmetic step like `9 x 2 = 16` is wrong; False when it is not plain."""
+    expression = lhs.replace(",", "").replace("x", "*").replace("×", "*").replace("÷", "/")
+    if not re.fullmatch(r"[\d.\s+\-*/()]+", expression) or not re.search(r"[+\-*/]", expression):
+        return False
+    try:
+        value = sympy.sympify(expression)
+    except (sympy.SympifyError, SyntaxError, TypeError, ZeroDivisionError):
+        return False
+    return value.is_number and abs(float(value) - float(rhs.replace(",", ""))) > 1e-6
+
+
+def _sentence_around(text: str, start: int, end: int) -> str:
+    """The sentence (or line) of `text` that holds the span start..end."""
+    before = [m.end() for m in _SENTENCE_END.finditer(text, 0, start)]
+    after = _SENTENCE_END.search(text, end)
+    return text[before[-1] if before else 0:after.start() if after else len(text)].strip()
 
 
 def first_wrong_step(student_work: str, gold_solution: str) -> tuple[str | None, str | None]:
-    """(The student's first computation whose result the gold solution never reaches, the
-    gold step the student has not reached yet); either is None when there is none."""
+    """(The student's first computation that is miscalculated or whose result the gold solution
+    never reaches, the gold step the student has not reached yet); either is None when none."""
     gold_lines = [line.strip() for line in gold_solution.splitlines() if "=" in line]
     gold_values = solution_steps(gold_solution)
     student_values: list[float] = []
     wrong = None
-    for match in _COMPUTATION.finditer(student_work):
-        line = match.group(0).strip()
-        values = solution_steps(line)
-        if not values:
-            continue
-        student_values.append(values[-1])
-        if wrong is None and not any(abs(values[-1] - g) < 1e-6 for g in gold_values):
-            wrong = line
+    for match in _EQUATION.finditer(student_work):
+        result = float(match.group("rhs").replace(",", ""))
+        student_values.append(result)
+        off_path = not any(abs(result - g) < 1e-6 for g in gold_values)
+        if wrong is None and (off_path or miscalculated(match.group("lhs"), match.group("rhs"))):
+            wrong = _sentence_around(student_work, match.start(), match.end())
     expected = next((line for line in gold_lines
                      if not any(abs(v - s) < 1e-6 for v in solution_steps(line)
                                 for s in student_values)), None)

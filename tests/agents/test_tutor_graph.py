@@ -112,3 +112,17 @@ def test_a_scripted_dialogue_runs_through_the_graph_with_a_checkpointed_history(
                      {"role": "assistant", "content": state["reply"]}]
     assert state["move"] == "telling" and "3 bags * 6 apples" in engine.calls[-1].messages[0][
         "content"]
+
+
+JANET_GOLD = ("Janet sells 16 - 3 - 4 = <<16-3-4=9>>9 duck eggs a day.\n"
+              "She makes 9 * 2 = $<<9*2=18>>18 every day at the farmer’s market.\n#### 18")
+
+
+def test_first_wrong_step_finds_a_miscalculation_whose_result_appears_in_the_problem():
+    from agents.graphs.tutor import first_wrong_step
+
+    work = "She has 16 eggs, eats 3 and bakes 4, so 16 - 3 - 4 = 9 eggs. 9 x 2 = 16 dollars."
+    assert first_wrong_step(work, JANET_GOLD)[0] == "9 x 2 = 16 dollars"
+    assert first_wrong_step("16 - 3 - 4 = 9. 9 x 2 = 18", JANET_GOLD)[0] is None
+    assert first_wrong_step("16 + 3 = 19, then 19 x 2 = 38", JANET_GOLD)[0] == (
+        "16 + 3 = 19, then 19 x 2 = 38")
