@@ -5,6 +5,10 @@ PYTHON ?= $(shell for p in python3.14 python3.13 python3.12 $$HOME/.pyenv/versio
 VENV := .venv
 BIN := $(VENV)/bin
 PG_URL ?= postgres://postgres@127.0.0.1:5432
+# llama.cpp (the embedded engine) compiles for x86-64-v3, not -march=native: on CPUs that
+# report AMX, a virtual machine that has not enabled AMX state faults in libggml-cpu at the
+# first request.
+export CMAKE_ARGS ?= -DGGML_NATIVE=OFF -DGGML_AVX=ON -DGGML_AVX2=ON -DGGML_FMA=ON -DGGML_F16C=ON
 
 .PHONY: install db run test lint browser bench
 

@@ -13,34 +13,10 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
-import os
 import statistics
-import subprocess
-import sys
 import time
-from pathlib import Path
 
-ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT))
-DB_URL = "postgres://postgres@127.0.0.1:5432/tutorgraph_bench"
-ENV = {"DJANGO_SETTINGS_MODULE": "config.settings", "DATABASE_URL": DB_URL,
-       "REDIS_URL": "redis://127.0.0.1:6379/2", "CHANNELS_PREFIX": "tg-bench",
-       "LLM_ENGINE": "scripted", "LLM_SCRIPTED_TOKEN_DELAY_S": "0.005",
-       "LLM_RATE_LIMIT_PER_MINUTE": "100000", "LOG_LEVEL": "WARNING"}
-os.environ.update(ENV)
-
-
-def percentile(values: list[float], q: float) -> float:
-    ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, round(q / 100 * (len(ordered) - 1)))]
-
-
-def ensure_database() -> None:
-    import psycopg
-
-    with psycopg.connect("postgresql://postgres@127.0.0.1:5432/postgres", autocommit=True) as c:
-        if not c.execute("SELECT 1 FROM pg_database WHERE datname='tutorgraph_bench'").fetchone():
-            c.execute("CREATE DATABASE tutorgraph_bench")
+from common import bench_problem, percentile, setup_django, start, stop
 
 
 def bare_gateway(n: int) -> list[float]:
@@ -58,29 +34,38 @@ def bare_gateway(n: int) -> list[float]:
     return out
 
 
-async def one_session(student, problem, turns: int) -> list[float]:
+async def one_session(student, problem, turns: int) -> tuple[list[float], int]:
+    """Latencies of the session's turns that ended well, and the number that did not."""
     from channels.routing import URLRouter
     from channels.testing import WebsocketCommunicator
 
     from apps.tutoring.models import TutoringSession
     from apps.tutoring.routing import websocket_urlpatterns
+    from apps.tutoring.services import RETRY_MESSAGE
 
     session = await TutoringSession.objects.acreate(student=student, problem=problem)
     ws = WebsocketCommunicator(URLRouter(websocket_urlpatterns), f"/ws/sessions/{session.pk}/")
     ws.scope["user"] = student
     await ws.connect()
-    latencies = []
+    latencies, errors = [], 0
     for i in range(turns):
         started = time.perf_counter()
-        await ws.send_to(text_data=json.dumps({"type": "message", "text": f"I got {i + 10}."}))
-        while 'hx-swap-oob="outerHTML"' not in await ws.receive_from(timeout=60):
-            pass
-        latencies.append(time.perf_counter() - started)
+        await ws.send_to(text_data=json.dumps({"type": "message", "text": f"I got {i + 20}."}))
+        try:
+            while 'hx-swap-oob="outerHTML"' not in (frame := await ws.receive_from(timeout=60)):
+                pass
+        except TimeoutError:
+            errors += 1
+            continue
+        if RETRY_MESSAGE in frame:
+            errors += 1
+        else:
+            latencies.append(time.perf_counter() - started)
     await ws.disconnect()
-    return latencies
+    return latencies, errors
 
 
-async def concurrent_turns(sessions: int, turns: int) -> tuple[list[float], float]:
+async def concurrent_turns(sessions: int, turns: int) -> tuple[list[float], int, float]:
     from apps.accounts.models import User
     from apps.problems.models import Problem
 
@@ -89,7 +74,8 @@ async def concurrent_turns(sessions: int, turns: int) -> tuple[list[float], floa
                 for i in range(sessions)]
     started = time.perf_counter()
     results = await asyncio.gather(*(one_session(s, problem, turns) for s in students))
-    return [x for r in results for x in r], time.perf_counter() - started
+    wall = time.perf_counter() - started
+    return [x for r, _ in results for x in r], sum(e for _, e in results), wall
 
 
 def main() -> None:
@@ -99,22 +85,10 @@ def main() -> None:
     parser.add_argument("--sessions", type=int, nargs="+", default=[1, 20, 50],
                         help="concurrent sessions to measure, one row each")
     args = parser.parse_args()
-    ensure_database()
-    import django
-
-    django.setup()
-    from django.core.management import call_command
-
-    from apps.problems.models import Problem
-
-    call_command("migrate", verbosity=0)
-    Problem.objects.get_or_create(source="bench", source_key="1", defaults={
-        "statement": "3 bags of 6 apples. How many apples?", "gold_answer": "18",
-        "solution": "3*6=18\n#### 18"})
-    worker = subprocess.Popen(
-        [sys.executable, "-m", "celery", "-A", "config", "worker", "-Q", "default,llm",
-         "--concurrency", str(args.workers), "--loglevel", "WARNING", "-n", "bench@%h"],
-        cwd=ROOT, env={**os.environ, **ENV})
+    setup_django()
+    bench_problem()
+    worker = start(["celery", "-A", "config", "worker", "-Q", "default,llm", "--concurrency",
+                    str(args.workers), "--loglevel", "WARNING", "-n", "bench@%h"])
     try:
         from config.celery import app
 
@@ -125,18 +99,17 @@ def main() -> None:
         b50, b95 = percentile(bare, 50) * 1000, percentile(bare, 95) * 1000
         print(f"bare gateway call (scripted, same reply and pace): p50 {b50:.1f} ms  "
               f"p95 {b95:.1f} ms")
-        print(f"{'sessions':>8} {'turns':>6} {'turns/s':>8} {'p50 ms':>8} {'p95 ms':>8} "
-              f"{'overhead p50':>13} {'overhead p95':>13}")
+        print(f"{'sessions':>8} {'turns':>6} {'errors':>6} {'turns/s':>8} {'p50 ms':>8} "
+              f"{'p95 ms':>8} {'overhead p50':>13} {'overhead p95':>13}")
         for sessions in args.sessions:
-            latencies, wall = asyncio.run(concurrent_turns(sessions, args.turns))
+            latencies, errors, wall = asyncio.run(concurrent_turns(sessions, args.turns))
             p50, p95 = percentile(latencies, 50) * 1000, percentile(latencies, 95) * 1000
-            print(f"{sessions:>8} {len(latencies):>6} {len(latencies) / wall:>8.1f} "
+            print(f"{sessions:>8} {len(latencies):>6} {errors:>6} {len(latencies) / wall:>8.1f} "
                   f"{p50:>8.1f} {p95:>8.1f} {p50 - b50:>13.1f} {p95 - b95:>13.1f}")
         print(f"(worker processes: {args.workers}; mean bare call "
               f"{statistics.mean(bare) * 1000:.1f} ms)")
     finally:
-        worker.terminate()
-        worker.wait(timeout=20)
+        stop(worker)
 
 
 if __name__ == "__main__":

@@ -21,6 +21,15 @@ ROOT = Path(__file__).resolve().parent.parent
 SCRIPTED_REPLY = "Can you walk me through how you got that?"
 
 
+@pytest.fixture(scope="session", autouse=True)
+def _close_checkpointer_pools(django_db_setup, django_db_blocker):
+    """Pooled checkpoint connections close before the test database is dropped."""
+    yield
+    from apps.tutoring.checkpoints import close_checkpointer_pools
+
+    close_checkpointer_pools()
+
+
 @pytest.fixture(autouse=True)
 def _close_connections_of_async_tests(request):
     """Async tests run their ORM calls on asgiref's single sync thread; close its connection."""

@@ -318,7 +318,10 @@ def run_tutor_turn(llm: LLM, state: TutorState, *, tracer: Tracer,
     """
     graph = build_tutor_graph(llm, tracer=tracer, on_token=on_token, on_reset=on_reset,
                               max_tokens=max_tokens, detector=detector, checkpointer=checkpointer)
-    config = {"configurable": {"thread_id": thread_id}} if checkpointer is not None else None
     with tracer.span("tutor_turn"):
-        return graph.invoke(state, config)
+        if checkpointer is None:
+            return graph.invoke(state)
+        # One checkpoint write at the end of the turn: a turn cut short is rerun whole, from
+        # the state the previous turn left.
+        return graph.invoke(state, {"configurable": {"thread_id": thread_id}}, durability="exit")
 

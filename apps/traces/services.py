@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import UTC, datetime
 
 from django.contrib.contenttypes.models import ContentType
-from django.db import models, transaction
+from django.db import connection, models, transaction
 
 from agents.tracing import Tracer
 from apps.traces.models import LLMCall, Run, Span
@@ -25,10 +25,19 @@ def _json_safe(value):
     return str(value)
 
 
+def _next_ids(model: type[models.Model], n: int) -> list[int]:
+    """Reserve `n` primary keys, so rows can name their parent in the same bulk insert."""
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT nextval(pg_get_serial_sequence(%s, 'id')) "
+                       "FROM generate_series(1, %s)", [model._meta.db_table, n])
+        return [row[0] for row in cursor.fetchall()]
+
+
 @transaction.atomic
 def save_run(tracer: Tracer, *, source: str, name: str, subject: models.Model | None = None,
              user=None, engine: str = "", model: str = "", error: str = "") -> Run:
-    """Write the tracer's spans and calls in one transaction (two bulk inserts and one update)."""
+    """Write the tracer's spans and calls in one transaction: the run, then one bulk insert
+    of spans (ids reserved up front, so parents need no second pass) and one of calls."""
     spans = tracer.spans
     now = datetime.now(tz=UTC).timestamp()
     calls = tracer.calls
@@ -42,17 +51,15 @@ def save_run(tracer: Tracer, *, source: str, name: str, subject: models.Model | 
         prompt_tokens=sum(c.usage.prompt_tokens for c in calls),
         completion_tokens=sum(c.usage.completion_tokens for c in calls),
     )
-    rows = Span.objects.bulk_create(
-        Span(run=run, position=i, name=s.name, started_at=_at(s.started_at),
-             ended_at=_at(s.ended_at or s.started_at), attributes=_json_safe(s.attributes),
-             error=s.error)
+    ids = _next_ids(Span, len(spans)) if spans else []
+    Span.objects.bulk_create(
+        Span(id=ids[i], run=run, position=i, name=s.name,
+             parent_id=ids[s.parent] if s.parent is not None else None,
+             started_at=_at(s.started_at), ended_at=_at(s.ended_at or s.started_at),
+             attributes=_json_safe(s.attributes), error=s.error)
         for i, s in enumerate(spans))
-    children = [row for row, s in zip(rows, spans, strict=True) if s.parent is not None]
-    for row in children:
-        row.parent = rows[spans[row.position].parent]
-    Span.objects.bulk_update(children, ["parent"])
     LLMCall.objects.bulk_create(
-        LLMCall(run=run, span=rows[i], engine=c.engine, model=c.model, kind=c.kind,
+        LLMCall(run=run, span_id=ids[i], engine=c.engine, model=c.model, kind=c.kind,
                 messages=c.messages, prompt=c.prompt or "", completion=c.completion,
                 prompt_tokens=c.usage.prompt_tokens, completion_tokens=c.usage.completion_tokens,
                 latency_ms=c.latency_s * 1000, finish_reason=c.finish_reason or "",

@@ -2,14 +2,13 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from contextlib import contextmanager
+import os
 
 from django.db import connection
 from langgraph.checkpoint.postgres import PostgresSaver
-from psycopg import Connection
 from psycopg.conninfo import make_conninfo
 from psycopg.rows import dict_row
+from psycopg_pool import ConnectionPool
 
 
 def conninfo() -> str:
@@ -20,14 +19,30 @@ def conninfo() -> str:
                          port=str(db["PORT"]) if db.get("PORT") else None)
 
 
-@contextmanager
-def tutor_checkpointer() -> Iterator[PostgresSaver]:
-    """A PostgresSaver on its own connection, with its tables created if missing."""
-    with Connection.connect(conninfo(), autocommit=True, prepare_threshold=0,
-                            row_factory=dict_row) as conn:
-        saver = PostgresSaver(conn)
+_savers: dict[tuple[int, str], PostgresSaver] = {}
+
+
+def tutor_checkpointer() -> PostgresSaver:
+    """This process's saver for Django's database: one small pool per process and database (a
+    forked worker makes its own), its tables created on first use."""
+    key = (os.getpid(), conninfo())
+    if key not in _savers:
+        pool = ConnectionPool(key[1], min_size=1, max_size=4, open=True,
+                              name="tutor-checkpoints",
+                              kwargs={"autocommit": True, "prepare_threshold": 0,
+                                      "row_factory": dict_row})
+        saver = PostgresSaver(pool)
         saver.setup()
-        yield saver
+        _savers[key] = saver
+    return _savers[key]
+
+
+def close_checkpointer_pools() -> None:
+    """Close this process's pooled checkpoint connections (before a test database is dropped)."""
+    for (pid, _), saver in list(_savers.items()):
+        if pid == os.getpid():
+            saver.conn.close()
+    _savers.clear()
 
 
 def thread_id(session_id: int) -> str:

@@ -14,7 +14,6 @@ from django.utils import timezone
 from agents.graphs.moves import DEFAULT_TELLING_BUDGET_TURN
 from agents.graphs.tutor import run_tutor_turn
 from agents.llm import LLMError
-from agents.llm.scripted import split_tokens
 from agents.tracing import Tracer
 from apps.annotation.services import record_candidate_pair, should_record_candidate_pair
 from apps.engines import get_llm
@@ -152,9 +151,8 @@ def run_turn(turn_id: int) -> None:
     tracer = Tracer()
     llm = get_llm()
 
-    def release(text: str) -> None:  # a guard-passed sentence, streamed word by word
-        for token in split_tokens(text):
-            stream.token(token)
+    def release(text: str) -> None:  # a token, or a sentence the guard passed
+        stream.token(text)
 
     def reset() -> None:  # the guard replaced the reply: clear what the page shows
         stream.flush()
@@ -162,11 +160,10 @@ def run_turn(turn_id: int) -> None:
 
     try:
         # Tokens reach the stream only after the guard passed them (sentence holdback).
-        with tutor_checkpointer() as checkpointer:
-            result = run_tutor_turn(llm, state, tracer=tracer, on_token=release,
-                                    on_reset=reset, max_tokens=settings.TUTOR_REPLY_MAX_TOKENS,
-                                    detector=get_detector(),
-                                    checkpointer=checkpointer, thread_id=thread_id(session.pk))
+        result = run_tutor_turn(llm, state, tracer=tracer, on_token=release, on_reset=reset,
+                                max_tokens=settings.TUTOR_REPLY_MAX_TOKENS,
+                                detector=get_detector(), checkpointer=tutor_checkpointer(),
+                                thread_id=thread_id(session.pk))
         if not result.get("reply"):
             raise LLMError("the engine returned an empty reply")
     except LLMError as exc:

@@ -7,17 +7,36 @@ the finished turn, so a Redis outage degrades the live view but never the stored
 
 from __future__ import annotations
 
+import asyncio
 import json
 import logging
+import os
+import threading
 import time
 from functools import cache
 
 import redis
-from asgiref.sync import async_to_sync
 from channels.layers import get_channel_layer
 from django.conf import settings
 
 log = logging.getLogger(__name__)
+SEND_TIMEOUT_S = 5
+
+
+@cache
+def _sender_loop(pid: int) -> asyncio.AbstractEventLoop:
+    """This process's event loop for channel-layer sends from sync code (one per pid: a
+    forked worker starts its own). It keeps the layer's Redis connections open between
+    sends, where `async_to_sync` would build a loop and connect anew for every batch."""
+    loop = asyncio.new_event_loop()
+    threading.Thread(target=loop.run_forever, name="channel-layer-sender", daemon=True).start()
+    return loop
+
+
+def group_send(group: str, message: dict) -> None:
+    """Send to a channel-layer group from sync code; raises what the layer raises."""
+    coroutine = get_channel_layer().group_send(group, message)
+    asyncio.run_coroutine_threadsafe(coroutine, _sender_loop(os.getpid())).result(SEND_TIMEOUT_S)
 
 
 @cache
@@ -39,7 +58,7 @@ class TurnStream:
     """Publishes one tutor turn's events: `tokens` batches, then `reset`, `done` or `failed`."""
 
     def __init__(self, session_id: int, turn_id: int, *, batch_tokens: int = 4,
-                 batch_s: float = 0.05) -> None:
+                 batch_s: float = 0.015) -> None:
         self.group = f"session-{session_id}"
         self.turn_id = turn_id
         self.key = replay_key(turn_id)
@@ -52,10 +71,10 @@ class TurnStream:
             self.seq = 0
         self._buffer: list[str] = []
         self._last_flush = time.monotonic()
-        self._layer = get_channel_layer()
 
     def token(self, text: str) -> None:
-        """Buffer one token; flush when the batch is full or old enough."""
+        """Buffer one token; flush when the batch is full or `batch_s` has passed since the
+        last flush (a slow engine's tokens go out one by one, a fast one's in batches)."""
         self._buffer.append(text)
         if (len(self._buffer) >= self.batch_tokens
                 or time.monotonic() - self._last_flush >= self.batch_s):
@@ -77,9 +96,9 @@ class TurnStream:
             pipe.rpush(self.key, json.dumps(event))
             pipe.expire(self.key, settings.STREAM_REPLAY_TTL_S)
             pipe.execute()
-            async_to_sync(self._layer.group_send)(
-                self.group, {"type": "turn.event", "turn_id": self.turn_id, "event": event})
-        except (redis.RedisError, OSError) as exc:
+            group_send(self.group, {"type": "turn.event", "turn_id": self.turn_id,
+                                    "event": event})
+        except (redis.RedisError, OSError, TimeoutError) as exc:
             self._lose_live_view(exc)
 
     def _lose_live_view(self, exc: Exception) -> None:
@@ -95,5 +114,4 @@ class TurnStream:
 
 def publish_html(group: str, html: str) -> None:
     """Send a ready HTML fragment to every page watching a group."""
-    async_to_sync(get_channel_layer().group_send)(group, {"type": "session.html", "html": html,
-                                                          "group": group})
+    group_send(group, {"type": "session.html", "html": html, "group": group})

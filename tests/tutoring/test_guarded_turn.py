@@ -2,11 +2,14 @@
 the turn keeps the original text verbatim, and the graph state survives a new worker."""
 
 import pytest
+from langgraph.checkpoint.postgres import PostgresSaver
+from psycopg import Connection
+from psycopg.rows import dict_row
 
 from agents.graphs.guard import SAFE_PROBING_QUESTION
 from agents.llm import ScriptedEngine
 from apps.tutoring import services
-from apps.tutoring.checkpoints import thread_id, tutor_checkpointer
+from apps.tutoring.checkpoints import conninfo, thread_id
 from apps.tutoring.models import TutoringSession
 from apps.tutoring.streaming import replay_events
 
@@ -48,8 +51,8 @@ def test_a_clean_reply_streams_whole_and_the_state_outlives_the_worker(session, 
     assert "reset" not in [e["kind"] for e in events] and tutor.guard == []
     assert tutor.move == "focus"
     # A fresh checkpointer (as in a restarted worker) finds the session's graph state.
-    with tutor_checkpointer() as saver:
-        state = saver.get_tuple({"configurable": {"thread_id": thread_id(session.pk)}})
+    with Connection.connect(conninfo(), autocommit=True, row_factory=dict_row) as conn:
+        state = PostgresSaver(conn).get_tuple({"configurable": {"thread_id": thread_id(session.pk)}})
     assert state.checkpoint["channel_values"]["history"]["0"]["move"] == "focus"
     second, _ = take_turn(session, "3 + 6 = 9", monkeypatch, ["What does each bag hold?"])
     assert second.move == "probing"  # the policy saw the checkpointed focus move
