@@ -10,14 +10,18 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable
+from dataclasses import dataclass
+from functools import cache
 from typing import Annotated, TypedDict
 
 import sympy
 from langgraph.graph import END, START, StateGraph
+from langgraph.runtime import Runtime
 
 from agents.graphs.detection import MisconceptionDetector, NoDetector
 from agents.graphs.guard import (
     SAFE_PROBING_QUESTION,
+    Protected,
     SentenceHoldback,
     find_leaks,
     protected_values,
@@ -195,115 +199,124 @@ def tutor_messages(state: TutorState, move: str, *, note: str = "") -> list[Chat
             {"role": "user", "content": state["student_message"]}]
 
 
-def build_tutor_graph(llm: LLM, *, tracer: Tracer, on_token: TokenSink | None = None,
-                      on_reset: Callable[[], None] | None = None, max_tokens: int = 160,
-                      detector: MisconceptionDetector | None = None, checkpointer=None):
-    """Wire the five nodes; every node is a traced span, every LLM call recorded.
+@dataclass
+class TurnContext:
+    """What a turn's nodes need beside the state; given per call, so the graph compiles once.
 
     Tokens reach `on_token` only after the guard's rule has passed them (sentence holdback);
     when the guard replaces a reply it calls `on_reset` and then streams the safe text.
     """
-    traced = TracedLLM(llm, tracer)
-    detector = detector or NoDetector()
-    holdback: dict[str, SentenceHoldback] = {}
 
-    def protected_for(state: TutorState):
-        students = [m["content"] for m in state.get("dialogue", []) if m["role"] == "user"]
-        return protected_values(gold_answer=state["gold_answer"],
-                                solution=state.get("gold_solution", ""),
-                                problem=state["problem"],
-                                student_texts=[*students, state["student_message"]])
+    llm: TracedLLM
+    tracer: Tracer
+    detector: MisconceptionDetector
+    on_token: TokenSink | None = None
+    on_reset: Callable[[], None] | None = None
+    max_tokens: int = 160
 
-    def guarded(state: TutorState) -> bool:
-        return not telling_allowed(state["student_turn"], state.get(
-            "telling_budget_turn", DEFAULT_TELLING_BUDGET_TURN))
 
-    def assess_node(state: TutorState) -> TutorState:
-        with tracer.span("assess") as span:
-            update = assess(state)
-            span.attributes.update(update)
-            return update
+def guarded(state: TutorState) -> bool:
+    """Whether the telling budget still forbids giving results away on this turn."""
+    return not telling_allowed(state["student_turn"], state.get(
+        "telling_budget_turn", DEFAULT_TELLING_BUDGET_TURN))
 
-    def detect_node(state: TutorState) -> TutorState:
-        with tracer.span("detect", detector=type(detector).__name__) as span:
-            if state.get("student_correct"):
-                found = []
-            else:
-                work = "\n".join([m["content"] for m in state.get("dialogue", [])
-                                  if m["role"] == "user"] + [state["student_message"]])
-                found = [d.to_dict() for d in detector.detect(
-                    state["problem"], state.get("gold_solution", ""), work, tracer=tracer)]
-            span.attributes["detections"] = found
-            return {"detections": found}
 
-    def choose_move_node(state: TutorState) -> TutorState:
-        with tracer.span("choose_move") as span:
-            ctx = move_context(state)
-            move = choose_move(ctx)
-            span.attributes.update(move=move, student_turn=ctx.student_turn,
-                                   previous_moves=list(ctx.previous_moves),
-                                   turns_without_progress=ctx.turns_without_progress,
-                                   telling_allowed=telling_allowed(ctx.student_turn,
-                                                                   ctx.telling_budget_turn))
-            return {"move": move}
+def protected_for(state: TutorState) -> Protected:
+    """The values the guard must not let through on this turn."""
+    students = [m["content"] for m in state.get("dialogue", []) if m["role"] == "user"]
+    return protected_values(gold_answer=state["gold_answer"],
+                            solution=state.get("gold_solution", ""), problem=state["problem"],
+                            student_texts=[*students, state["student_message"]])
 
-    def respond_node(state: TutorState) -> TutorState:
-        with tracer.span("respond", move=state["move"]):
-            sink = on_token
-            if guarded(state):
-                protected = protected_for(state)
-                hold = SentenceHoldback(on_token, lambda text: not find_leaks(text, protected))
-                holdback["current"] = hold
-                sink = hold.feed
-            call = traced.chat(tutor_messages(state, state["move"]), max_tokens=max_tokens,
-                               temperature=0.7, on_token=sink)
-            if guarded(state):
-                holdback["current"].close()
-            return {"reply": call.completion.strip()}
 
-    def emit(text: str) -> None:
-        if on_reset is not None:
-            on_reset()
-        if on_token is not None:
-            on_token(text)
+def assess_node(state: TutorState, runtime: Runtime[TurnContext]) -> TutorState:
+    with runtime.context.tracer.span("assess") as span:
+        update = assess(state)
+        span.attributes.update(update)
+        return update
 
-    def guard_node(state: TutorState) -> TutorState:
-        with tracer.span("guard") as span:
-            reply, move, interventions = state["reply"], state["move"], []
-            if guarded(state):
-                protected = protected_for(state)
+
+def detect_node(state: TutorState, runtime: Runtime[TurnContext]) -> TutorState:
+    ctx = runtime.context
+    with ctx.tracer.span("detect", detector=type(ctx.detector).__name__) as span:
+        if state.get("student_correct"):
+            found = []
+        else:
+            work = "\n".join([m["content"] for m in state.get("dialogue", [])
+                              if m["role"] == "user"] + [state["student_message"]])
+            found = [d.to_dict() for d in ctx.detector.detect(
+                state["problem"], state.get("gold_solution", ""), work, tracer=ctx.tracer)]
+        span.attributes["detections"] = found
+        return {"detections": found}
+
+
+def choose_move_node(state: TutorState, runtime: Runtime[TurnContext]) -> TutorState:
+    with runtime.context.tracer.span("choose_move") as span:
+        ctx = move_context(state)
+        move = choose_move(ctx)
+        span.attributes.update(move=move, student_turn=ctx.student_turn,
+                               previous_moves=list(ctx.previous_moves),
+                               turns_without_progress=ctx.turns_without_progress,
+                               telling_allowed=telling_allowed(ctx.student_turn,
+                                                               ctx.telling_budget_turn))
+        return {"move": move}
+
+
+def respond_node(state: TutorState, runtime: Runtime[TurnContext]) -> TutorState:
+    ctx = runtime.context
+    with ctx.tracer.span("respond", move=state["move"]):
+        hold = None
+        if guarded(state):
+            protected = protected_for(state)
+            hold = SentenceHoldback(ctx.on_token, lambda text: not find_leaks(text, protected))
+        call = ctx.llm.chat(tutor_messages(state, state["move"]), max_tokens=ctx.max_tokens,
+                            temperature=0.7, on_token=hold.feed if hold else ctx.on_token)
+        if hold:
+            hold.close()
+        return {"reply": call.completion.strip()}
+
+
+def guard_node(state: TutorState, runtime: Runtime[TurnContext]) -> TutorState:
+    ctx = runtime.context
+    with ctx.tracer.span("guard") as span:
+        reply, move, interventions = state["reply"], state["move"], []
+        if guarded(state):
+            protected = protected_for(state)
+            leaks = find_leaks(reply, protected)
+            if leaks:
+                interventions.append({"action": "regenerate", "original": reply, "move": move,
+                                      "leaks": [leak.to_dict() for leak in leaks]})
+                call = ctx.llm.chat(tutor_messages(state, move, note=REGENERATE_NOTE),
+                                    max_tokens=ctx.max_tokens, temperature=0.7)
+                reply = call.completion.strip()
                 leaks = find_leaks(reply, protected)
-                if leaks:
-                    interventions.append({"action": "regenerate", "original": reply,
-                                          "move": move,
+                if leaks or not reply:
+                    interventions.append({"action": "rewrite", "original": reply, "move": move,
                                           "leaks": [leak.to_dict() for leak in leaks]})
-                    call = traced.chat(tutor_messages(state, move, note=REGENERATE_NOTE),
-                                       max_tokens=max_tokens, temperature=0.7)
-                    reply = call.completion.strip()
-                    leaks = find_leaks(reply, protected)
-                    if leaks or not reply:
-                        interventions.append({"action": "rewrite", "original": reply,
-                                              "move": move,
-                                              "leaks": [leak.to_dict() for leak in leaks]})
-                        reply, move = SAFE_PROBING_QUESTION, "probing"
-                    emit(reply)
-            span.attributes.update(interventions=interventions, guarded=guarded(state))
-            entry = {"answer": state.get("student_answer"), "move": move}
-            return {"reply": reply, "move": move, "guard": interventions,
-                    "history": {str(state["student_turn"]): entry}}
+                    reply, move = SAFE_PROBING_QUESTION, "probing"
+                if ctx.on_reset is not None:  # the page drops what it showed, then the new text
+                    ctx.on_reset()
+                if ctx.on_token is not None:
+                    ctx.on_token(reply)
+        span.attributes.update(interventions=interventions, guarded=guarded(state))
+        entry = {"answer": state.get("student_answer"), "move": move}
+        return {"reply": reply, "move": move, "guard": interventions,
+                "history": {str(state["student_turn"]): entry}}
 
-    graph = StateGraph(TutorState)
-    graph.add_node("assess", assess_node)
-    graph.add_node("detect", detect_node)
-    graph.add_node("choose_move", choose_move_node)
-    graph.add_node("respond", respond_node)
-    graph.add_node("guard", guard_node)
-    graph.add_edge(START, "assess")
-    graph.add_edge("assess", "detect")
-    graph.add_edge("detect", "choose_move")
-    graph.add_edge("choose_move", "respond")
-    graph.add_edge("respond", "guard")
-    graph.add_edge("guard", END)
+
+@cache
+def tutor_graph(checkpointer=None):
+    """The five nodes wired in a line, compiled once per checkpointer; every node is a traced
+    span and every LLM call is recorded."""
+    graph = StateGraph(TutorState, context_schema=TurnContext)
+    nodes = {"assess": assess_node, "detect": detect_node, "choose_move": choose_move_node,
+             "respond": respond_node, "guard": guard_node}
+    previous = START
+    for name, node in nodes.items():
+        graph.add_node(name, node)
+        graph.add_edge(previous, name)
+        previous = name
+    graph.add_edge(previous, END)
     return graph.compile(checkpointer=checkpointer)
 
 
@@ -316,12 +329,14 @@ def run_tutor_turn(llm: LLM, state: TutorState, *, tracer: Tracer,
     With a `checkpointer`, the state of `thread_id` (one per session) carries the history of
     earlier turns across calls and worker restarts.
     """
-    graph = build_tutor_graph(llm, tracer=tracer, on_token=on_token, on_reset=on_reset,
-                              max_tokens=max_tokens, detector=detector, checkpointer=checkpointer)
+    context = TurnContext(llm=TracedLLM(llm, tracer), tracer=tracer,
+                          detector=detector or NoDetector(), on_token=on_token,
+                          on_reset=on_reset, max_tokens=max_tokens)
+    graph = tutor_graph(checkpointer)
     with tracer.span("tutor_turn"):
         if checkpointer is None:
-            return graph.invoke(state)
+            return graph.invoke(state, context=context)
         # One checkpoint write at the end of the turn: a turn cut short is rerun whole, from
         # the state the previous turn left.
-        return graph.invoke(state, {"configurable": {"thread_id": thread_id}}, durability="exit")
-
+        return graph.invoke(state, {"configurable": {"thread_id": thread_id}},
+                            context=context, durability="exit")

@@ -64,7 +64,7 @@ def post_student_message(session: TutoringSession, text: object) -> tuple[Turn, 
         index = next_turn_index(session)
         student_turn = Turn.objects.create(session=session, index=index, text=text,
                                            author=Turn.Author.STUDENT,
-                                           author_user=session.student)
+                                           author_user_id=session.student_id)
         tutor_turn = Turn.objects.create(session=session, index=index + 1,
                                          author=Turn.Author.TUTOR, status=Turn.Status.PENDING,
                                          reply_to=student_turn)
