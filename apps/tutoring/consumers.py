@@ -8,7 +8,7 @@ from channels.db import database_sync_to_async
 from channels.generic.websocket import AsyncWebsocketConsumer
 from django.template.loader import render_to_string
 
-from apps.tutoring import selectors, services, takeover
+from apps.tutoring import selectors, services
 from apps.tutoring.models import Turn
 from apps.tutoring.rate_limits import allow_llm_call
 from apps.tutoring.streaming import replay_events
@@ -49,16 +49,17 @@ class SessionConsumer(AsyncWebsocketConsumer):
             return await self.send_error(f"Unknown message type {kind!r}.")
         if not self.can_write:
             return await self.send_error("Only the student of this session can write here.")
-        if not await database_sync_to_async(allow_llm_call)(self.scope["user"].pk):
-            return await self.send_error("You are sending messages too fast; wait a minute.")
         try:
-            # While a teacher holds the session the message is stored and the tutor stays paused.
-            if await database_sync_to_async(takeover.post_student_message_while_taken_over)(
-                    self.session, frame.get("text")) is None:
-                await database_sync_to_async(services.post_student_message)(
-                    self.session, frame.get("text"))
+            await database_sync_to_async(self.post_message)(frame.get("text"))
         except services.TutoringError as exc:
             await self.send_error(str(exc))
+
+    def post_message(self, text: object) -> None:
+        """Count the call against the student's rate limit, then store the message (one hop
+        to a sync thread for both)."""
+        if not allow_llm_call(self.scope["user"].pk):
+            raise services.TutoringError("You are sending messages too fast; wait a minute.")
+        services.post_student_message(self.session, text)
 
     async def resume(self, turns: object) -> None:
         """Send what a reconnecting page missed: events after the last sequence it saw."""

@@ -51,29 +51,38 @@ def validate_message(text: object) -> str:
     return text
 
 
-def post_student_message(session: TutoringSession, text: object) -> tuple[Turn, Turn]:
-    """Store the student's turn and a pending tutor turn, then queue the tutor's work."""
+def post_student_message(session: TutoringSession, text: object) -> tuple[Turn, Turn | None]:
+    """Store the student's turn and a pending tutor turn, then queue the tutor's work.
+
+    While a teacher holds the session the tutor is paused: the student's turn is stored and
+    shown, no tutor turn is made, and the second item is None.
+    """
     text = validate_message(text)
     with transaction.atomic():
         session = TutoringSession.objects.select_for_update().get(pk=session.pk)
         if session.status != TutoringSession.Status.ACTIVE:
             raise TutoringError("This session is closed.")
-        _fail_stale_turns(session)
-        if session.turns.filter(status__in=[Turn.Status.PENDING, Turn.Status.STREAMING]).exists():
-            raise TutoringError("The tutor is still answering your last message.")
+        paused = session.taken_over_by_id is not None
+        if not paused:
+            _fail_stale_turns(session)
+            if session.turns.filter(status__in=[Turn.Status.PENDING,
+                                                Turn.Status.STREAMING]).exists():
+                raise TutoringError("The tutor is still answering your last message.")
         index = next_turn_index(session)
         student_turn = Turn.objects.create(session=session, index=index, text=text,
                                            author=Turn.Author.STUDENT,
                                            author_user_id=session.student_id)
-        tutor_turn = Turn.objects.create(session=session, index=index + 1,
-                                         author=Turn.Author.TUTOR, status=Turn.Status.PENDING,
-                                         reply_to=student_turn)
+        tutor_turn = None if paused else Turn.objects.create(
+            session=session, index=index + 1, author=Turn.Author.TUTOR,
+            status=Turn.Status.PENDING, reply_to=student_turn)
         session.save(update_fields=["updated_at"])
+        new_turns = [t for t in (student_turn, tutor_turn) if t is not None]
         # The page learns of the new turns before any token of the reply can reach it.
         transaction.on_commit(lambda: publish_html(
             session.group_name, render_to_string("tutoring/partials/_new_turns.html",
-                                                 {"turns": [student_turn, tutor_turn]})))
-        transaction.on_commit(lambda: _enqueue(tutor_turn))
+                                                 {"turns": new_turns})))
+        if tutor_turn is not None:
+            transaction.on_commit(lambda: _enqueue(tutor_turn))
     return student_turn, tutor_turn
 
 

@@ -1,7 +1,8 @@
 """Write paths of a teacher's takeover: take a session over, write in it, hand it back.
 
 While a teacher holds a session the tutor pauses: a student's message is stored and shown,
-but no tutor turn is queued. Every step is broadcast to the session's group and audited.
+but no tutor turn is queued (`services.post_student_message`). Every step is broadcast to
+the session's group and audited.
 """
 
 from __future__ import annotations
@@ -76,24 +77,5 @@ def post_teacher_message(session: TutoringSession, teacher, text: object) -> Tur
         session.save(update_fields=["updated_at"])
         save_run(tracer, source=Run.Source.TUTORING, name="teacher_message", subject=turn,
                  user=teacher)
-        _publish_turn(session, turn)
-    return turn
-
-
-def post_student_message_while_taken_over(session: TutoringSession, text: object) -> Turn | None:
-    """While a teacher holds the session, store the student's turn without queuing the tutor.
-
-    Returns None when nobody holds the session: the caller then runs the ordinary tutor path.
-    """
-    text = validate_message(text)
-    with transaction.atomic():
-        session = _locked(session)
-        if session.taken_over_by_id is None:
-            return None
-        if session.status != TutoringSession.Status.ACTIVE:
-            raise TutoringError("This session is closed.")
-        turn = Turn.objects.create(session=session, index=next_turn_index(session), text=text,
-                                   author=Turn.Author.STUDENT, author_user=session.student)
-        session.save(update_fields=["updated_at"])
         _publish_turn(session, turn)
     return turn

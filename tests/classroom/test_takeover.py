@@ -39,14 +39,13 @@ def test_take_over_write_and_hand_back_are_stored_traced_and_audited(session, cl
     assert (run.user, run.subject_id) == (teacher, turn.pk)
     assert [s.name for s in run.spans.all()] == ["teacher_message"]
 
-    student_turn = takeover.post_student_message_while_taken_over(session, "oh, 3 times 6")
-    assert (student_turn.author, student_turn.index) == ("student", 1)
+    student_turn, tutor_turn = post_student_message(session, "oh, 3 times 6")
+    assert (student_turn.author, student_turn.index, tutor_turn) == ("student", 1, None)
     assert not session.turns.filter(author="tutor").exists()  # the tutor stays paused
 
     takeover.hand_back(session, teacher)
     session.refresh_from_db()
     assert session.taken_over_by is None
-    assert takeover.post_student_message_while_taken_over(session, "18") is None
     student_turn, tutor_turn = post_student_message(session, "18")  # the tutor answers again
     assert (student_turn.index, tutor_turn.index, tutor_turn.status) == (2, 3, "pending")
     assert list(AuditEvent.objects.order_by("id").values_list("action", "actor__username",
