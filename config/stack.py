@@ -51,7 +51,10 @@ def start_embedded_engine(port: int = 8008, timeout_s: float = 120) -> subproces
     url = f"http://127.0.0.1:{port}/v1/models"
     if answers(url):
         return None
-    process = subprocess.Popen(embedded_engine_command(port), cwd=ROOT)
+    # llama.cpp's OpenMP threads spin while they wait; next to web, workers and other engines
+    # on a small machine that spinning takes the cores the other processes need.
+    process = subprocess.Popen(embedded_engine_command(port), cwd=ROOT,
+                               env={"OMP_WAIT_POLICY": "PASSIVE", **os.environ})
     wait_until_answers(url, process, timeout_s)
     return process
 
