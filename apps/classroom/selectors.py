@@ -7,9 +7,9 @@ from dataclasses import dataclass, field
 from datetime import datetime
 
 from django.db.models import Count, Max, Prefetch, Q, QuerySet
+from django.db.models.fields.json import KT
 
 from apps.accounts.models import Classroom, Enrolment, User
-from apps.classroom.alerts import top_detection
 from apps.lab.learners import lanes_of
 from apps.tutoring.models import Turn, TutoringSession
 
@@ -62,8 +62,9 @@ def student_rows(classroom: Classroom) -> list[StudentRow]:
         tellings=Count("tutoring_sessions__turns", filter=in_class & tutor & Q(
             tutoring_sessions__turns__move=TELLING_MOVE)),
         last_activity=Max("tutoring_sessions__updated_at", filter=in_class)))
-    skills = sorted({skill for skill_list in TutoringSession.objects.filter(
-        classroom=classroom).values_list("problem__skills", flat=True) for skill in skill_list or []})
+    skills = sorted({skill for skill_list in TutoringSession.objects.filter(classroom=classroom)
+                     .values_list("problem__skills", flat=True).order_by().distinct()
+                     for skill in skill_list or []})
     students = list(students)
     lanes = lanes_of(students, skills)
     return [StudentRow(s, s.tried, s.solved, s.hints, s.tellings, s.last_activity,
@@ -97,22 +98,23 @@ class Heatmap:
 
 def misconception_heatmap(classroom: Classroom, since: datetime | None = None,
                           until: datetime | None = None) -> Heatmap:
-    """Misconception × student: how many student turns had it as their top detection."""
-    counts: Counter[tuple[str, int]] = Counter()
+    """Misconception × student: how many student turns had it as their top detection (the first
+    of the stored list), counted in Postgres so memory does not grow with the turns (2 queries)."""
+    counts: dict[tuple[str, int], int] = {}
     names: dict[str, str] = {}
     totals: Counter[str] = Counter()
-    rows = (_student_turns_in_period(classroom, since, until).exclude(detections=[])
-            .values_list("author_user_id", "detections"))
-    for student_id, detections in rows:
-        top = top_detection(detections)
-        if not top or not top.get("key"):
-            continue
-        counts[(top["key"], student_id)] += 1
-        totals[top["key"]] += 1
-        names.setdefault(top["key"], top.get("name") or top["key"])
+    cells = (_student_turns_in_period(classroom, since, until)
+             .annotate(key=KT("detections__0__key"), name=KT("detections__0__name"))
+             .exclude(key__isnull=True).exclude(key="")
+             .values_list("key", "author_user_id").annotate(turns=Count("pk"), name=Max("name"))
+             .order_by())
+    for key, student_id, turns, name in cells:
+        counts[(key, student_id)] = turns
+        totals[key] += turns
+        names[key] = names.get(key) or name or key
     students = list(User.objects.filter(classrooms=classroom).order_by("username"))
     order = sorted(totals, key=lambda k: (-totals[k], k))
-    return Heatmap(students, [(k, names[k]) for k in order], dict(counts))
+    return Heatmap(students, [(k, names[k]) for k in order], counts)
 
 
 def heatmap_cell_turns(classroom: Classroom, key: str, student_id: int,
