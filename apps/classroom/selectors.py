@@ -118,11 +118,11 @@ def misconception_heatmap(classroom: Classroom, since: datetime | None = None,
 
 
 def heatmap_cell_turns(classroom: Classroom, key: str, student_id: int,
-                       since: datetime | None = None, until: datetime | None = None) -> list[Turn]:
+                       since: datetime | None = None, until: datetime | None = None) -> QuerySet[Turn]:
     """The student turns behind one heatmap cell, oldest first, with their sessions."""
-    return list(_student_turns_in_period(classroom, since, until)
-                .filter(author_user_id=student_id, detections__0__key=key)
-                .select_related("session__problem", "author_user").order_by("created_at", "pk"))
+    return (_student_turns_in_period(classroom, since, until)
+            .filter(author_user_id=student_id, detections__0__key=key)
+            .select_related("session__problem", "author_user").order_by("created_at", "pk"))
 
 
 def _with_turns(sessions: QuerySet[TutoringSession]) -> list[TutoringSession]:
