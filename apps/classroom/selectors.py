@@ -15,6 +15,7 @@ from apps.tutoring.models import Turn, TutoringSession
 
 HINT_MOVES = ("focus", "probing")
 TELLING_MOVE = "telling"
+MONITOR_CARDS = 60  # the live monitor shows the most recently active sessions, at most this many
 
 
 def classrooms_for(user) -> QuerySet[Classroom]:
@@ -132,10 +133,20 @@ def _with_turns(sessions: QuerySet[TutoringSession]) -> list[TutoringSession]:
                 .order_by("student__username", "pk"))
 
 
+def _active(classroom: Classroom) -> QuerySet[TutoringSession]:
+    return TutoringSession.objects.filter(classroom=classroom, status=TutoringSession.Status.ACTIVE)
+
+
 def active_sessions(classroom: Classroom) -> list[TutoringSession]:
-    """The class's active sessions with their turns, for the live monitor (three queries)."""
-    return _with_turns(TutoringSession.objects.filter(classroom=classroom,
-                                                      status=TutoringSession.Status.ACTIVE))
+    """The class's most recently active sessions, at most MONITOR_CARDS, with their turns, for
+    the live monitor (two queries): sessions left active pile up over a term."""
+    recent = _active(classroom).order_by("-updated_at", "-pk").values("pk")[:MONITOR_CARDS]
+    return _with_turns(TutoringSession.objects.filter(pk__in=recent))
+
+
+def active_session_count(classroom: Classroom) -> int:
+    """How many sessions of the class are active, shown on the monitor or not."""
+    return _active(classroom).count()
 
 
 def monitored_session(classroom: Classroom, session_id: int) -> TutoringSession | None:

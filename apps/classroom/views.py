@@ -62,8 +62,8 @@ def monitor(request, classroom_id: int):
     classroom = _classroom(request, classroom_id)
     sessions = selectors.active_sessions(classroom)
     return render(request, "classroom/monitor.html", {
-        "classroom": classroom,
-        "cards": [(s, alerts_for(s.turns.all())) for s in sessions]})
+        "classroom": classroom, "cards": [(s, alerts_for(s.turns.all())) for s in sessions],
+        "active": selectors.active_session_count(classroom)})
 
 
 @role_required("teacher")
