@@ -45,7 +45,7 @@ def engines() -> list[str]:
 
 def run_with_tree(run_id: int) -> tuple[Run, list[tuple[Span, int]]]:
     """A run and its spans in tree order, each with its depth; calls prefetched."""
-    run = Run.objects.select_related("user").get(pk=run_id)
+    run = Run.objects.select_related("user", "subject_type").get(pk=run_id)
     spans = list(run.spans.prefetch_related(Prefetch("llm_calls", LLMCall.objects.order_by("id"))))
     children: dict[int | None, list[Span]] = {}
     for span in spans:
