@@ -1,14 +1,11 @@
 from datetime import date
 
 from django.contrib.contenttypes.models import ContentType
-from django.contrib.postgres.search import SearchQuery, SearchVector
-from django.db.models import Exists, OuterRef, Prefetch, QuerySet, TextField
-from django.db.models.functions import Cast
+from django.contrib.postgres.search import SearchQuery
+from django.db.models import Exists, OuterRef, Prefetch, QuerySet
 
-from apps.traces.models import LLMCall, Run, Span
+from apps.traces.models import CALL_TEXT, LLMCall, Run, Span
 from apps.tutoring.models import Turn
-
-CALL_TEXT = SearchVector("prompt", "completion", Cast("messages", TextField()), config="english")
 
 
 def runs(source: str = "", status: str = "", *, engine: str = "", user: str = "",

@@ -1,9 +1,12 @@
 """The trace pages cost the same queries for a handful of runs as for 30 times more, with
-deeper span trees and more LLM calls (nothing is fetched per row), and the list is paged."""
+deeper span trees and more LLM calls (nothing is fetched per row); the list is paged and its
+search reads an index."""
 
 import pytest
+from django.db import connection, transaction
 from django.test import Client
 
+from apps.traces import selectors
 from apps.tutoring.models import Turn
 from tests.classroom.factories import many_sessions
 from tests.conftest import make_user
@@ -71,3 +74,14 @@ def test_trace_detail_costs_the_same_queries_for_a_deeper_tree(
     assert [p.count('class="card span"') for p in pages] == [2, 12]
     assert [p.count('class="llm-call"') for p in pages] == [1, 11]
     assert f'href="/sessions/{deep.subject.session_id}/"' in pages[1]
+
+
+def test_trace_search_reads_the_text_index(classroom, alice, problem):
+    """The search is the indexed expression, so Postgres need not parse every call's text."""
+    add_traced_sessions(classroom, [alice], problem, 2)
+    sql, params = selectors.runs(text="bags").query.sql_with_params()
+    with transaction.atomic(), connection.cursor() as cursor:
+        cursor.execute("SET LOCAL enable_seqscan = off")  # a few rows: a scan would win otherwise
+        cursor.execute(f"EXPLAIN {sql}", params)
+        plan = "\n".join(row[0] for row in cursor.fetchall())
+    assert "traces_llmcall_text" in plan, plan
