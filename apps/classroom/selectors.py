@@ -7,14 +7,15 @@ from dataclasses import dataclass, field
 from datetime import datetime
 
 from django.db.models import Count, Max, Prefetch, Q, QuerySet
+from django.db.models.fields.json import KT
 
 from apps.accounts.models import Classroom, Enrolment, User
-from apps.classroom.alerts import top_detection
 from apps.lab.learners import lanes_of
 from apps.tutoring.models import Turn, TutoringSession
 
 HINT_MOVES = ("focus", "probing")
 TELLING_MOVE = "telling"
+MONITOR_CARDS = 60  # the live monitor shows the most recently active sessions, at most this many
 
 
 def classrooms_for(user) -> QuerySet[Classroom]:
@@ -62,8 +63,9 @@ def student_rows(classroom: Classroom) -> list[StudentRow]:
         tellings=Count("tutoring_sessions__turns", filter=in_class & tutor & Q(
             tutoring_sessions__turns__move=TELLING_MOVE)),
         last_activity=Max("tutoring_sessions__updated_at", filter=in_class)))
-    skills = sorted({skill for skill_list in TutoringSession.objects.filter(
-        classroom=classroom).values_list("problem__skills", flat=True) for skill in skill_list or []})
+    skills = sorted({skill for skill_list in TutoringSession.objects.filter(classroom=classroom)
+                     .values_list("problem__skills", flat=True).order_by().distinct()
+                     for skill in skill_list or []})
     students = list(students)
     lanes = lanes_of(students, skills)
     return [StudentRow(s, s.tried, s.solved, s.hints, s.tellings, s.last_activity,
@@ -97,30 +99,31 @@ class Heatmap:
 
 def misconception_heatmap(classroom: Classroom, since: datetime | None = None,
                           until: datetime | None = None) -> Heatmap:
-    """Misconception × student: how many student turns had it as their top detection."""
-    counts: Counter[tuple[str, int]] = Counter()
+    """Misconception × student: how many student turns had it as their top detection (the first
+    of the stored list), counted in Postgres so memory does not grow with the turns (2 queries)."""
+    counts: dict[tuple[str, int], int] = {}
     names: dict[str, str] = {}
     totals: Counter[str] = Counter()
-    rows = (_student_turns_in_period(classroom, since, until).exclude(detections=[])
-            .values_list("author_user_id", "detections"))
-    for student_id, detections in rows:
-        top = top_detection(detections)
-        if not top or not top.get("key"):
-            continue
-        counts[(top["key"], student_id)] += 1
-        totals[top["key"]] += 1
-        names.setdefault(top["key"], top.get("name") or top["key"])
+    cells = (_student_turns_in_period(classroom, since, until)
+             .annotate(key=KT("detections__0__key"), name=KT("detections__0__name"))
+             .exclude(key__isnull=True).exclude(key="")
+             .values_list("key", "author_user_id").annotate(turns=Count("pk"), name=Max("name"))
+             .order_by())
+    for key, student_id, turns, name in cells:
+        counts[(key, student_id)] = turns
+        totals[key] += turns
+        names[key] = names.get(key) or name or key
     students = list(User.objects.filter(classrooms=classroom).order_by("username"))
     order = sorted(totals, key=lambda k: (-totals[k], k))
-    return Heatmap(students, [(k, names[k]) for k in order], dict(counts))
+    return Heatmap(students, [(k, names[k]) for k in order], counts)
 
 
 def heatmap_cell_turns(classroom: Classroom, key: str, student_id: int,
-                       since: datetime | None = None, until: datetime | None = None) -> list[Turn]:
+                       since: datetime | None = None, until: datetime | None = None) -> QuerySet[Turn]:
     """The student turns behind one heatmap cell, oldest first, with their sessions."""
-    return list(_student_turns_in_period(classroom, since, until)
-                .filter(author_user_id=student_id, detections__0__key=key)
-                .select_related("session__problem", "author_user").order_by("created_at", "pk"))
+    return (_student_turns_in_period(classroom, since, until)
+            .filter(author_user_id=student_id, detections__0__key=key)
+            .select_related("session__problem", "author_user").order_by("created_at", "pk"))
 
 
 def _with_turns(sessions: QuerySet[TutoringSession]) -> list[TutoringSession]:
@@ -130,10 +133,20 @@ def _with_turns(sessions: QuerySet[TutoringSession]) -> list[TutoringSession]:
                 .order_by("student__username", "pk"))
 
 
+def _active(classroom: Classroom) -> QuerySet[TutoringSession]:
+    return TutoringSession.objects.filter(classroom=classroom, status=TutoringSession.Status.ACTIVE)
+
+
 def active_sessions(classroom: Classroom) -> list[TutoringSession]:
-    """The class's active sessions with their turns, for the live monitor (three queries)."""
-    return _with_turns(TutoringSession.objects.filter(classroom=classroom,
-                                                      status=TutoringSession.Status.ACTIVE))
+    """The class's most recently active sessions, at most MONITOR_CARDS, with their turns, for
+    the live monitor (two queries): sessions left active pile up over a term."""
+    recent = _active(classroom).order_by("-updated_at", "-pk").values("pk")[:MONITOR_CARDS]
+    return _with_turns(TutoringSession.objects.filter(pk__in=recent))
+
+
+def active_session_count(classroom: Classroom) -> int:
+    """How many sessions of the class are active, shown on the monitor or not."""
+    return _active(classroom).count()
 
 
 def monitored_session(classroom: Classroom, session_id: int) -> TutoringSession | None:

@@ -1,4 +1,5 @@
 from django.contrib import messages
+from django.core.paginator import Paginator
 from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect, render
 
@@ -7,6 +8,8 @@ from apps.accounts.permissions import role_required
 from apps.classroom import selectors, services
 from apps.classroom.alerts import alerts_for
 from apps.classroom.forms import ClassroomSettingsForm, PeriodForm
+
+CELL_TURNS_PER_PAGE = 50
 
 
 def _classroom(request, classroom_id: int):
@@ -46,9 +49,12 @@ def heatmap_cell(request, classroom_id: int):
         raise Http404("Pick a cell of the heatmap.")
     student = get_object_or_404(User, pk=int(student_id), classrooms=classroom)
     turns = selectors.heatmap_cell_turns(classroom, key, student.pk, since, until)
+    page = Paginator(turns, CELL_TURNS_PER_PAGE).get_page(request.GET.get("page"))
+    query = request.GET.copy()
+    query.pop("page", None)
     return render(request, "classroom/heatmap_cell.html", {
-        "classroom": classroom, "student": student, "key": key, "turns": turns,
-        "name": turns[0].detections[0].get("name", key) if turns else key})
+        "classroom": classroom, "student": student, "key": key, "page": page,
+        "query": query.urlencode(), "name": page[0].detections[0].get("name", key) if page else key})
 
 
 @role_required("teacher")
@@ -56,8 +62,8 @@ def monitor(request, classroom_id: int):
     classroom = _classroom(request, classroom_id)
     sessions = selectors.active_sessions(classroom)
     return render(request, "classroom/monitor.html", {
-        "classroom": classroom,
-        "cards": [(s, alerts_for(s.turns.all())) for s in sessions]})
+        "classroom": classroom, "cards": [(s, alerts_for(s.turns.all())) for s in sessions],
+        "active": selectors.active_session_count(classroom)})
 
 
 @role_required("teacher")

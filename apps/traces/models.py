@@ -3,7 +3,15 @@
 from django.conf import settings
 from django.contrib.contenttypes.fields import GenericForeignKey
 from django.contrib.contenttypes.models import ContentType
+from django.contrib.postgres.indexes import GinIndex
+from django.contrib.postgres.search import SearchVector
 from django.db import models
+from django.db.models.functions import Cast
+
+# What the trace list's search matches. The index below is this very expression: Postgres uses an
+# expression index only for a query that repeats it exactly, so both read it from here.
+CALL_TEXT = SearchVector("prompt", "completion", Cast("messages", models.TextField()),
+                         config="english")
 
 
 class Run(models.Model):
@@ -86,6 +94,7 @@ class LLMCall(models.Model):
 
     class Meta:
         ordering = ["id"]
+        indexes = [GinIndex(CALL_TEXT, name="traces_llmcall_text")]
 
     def __str__(self) -> str:
         return f"{self.kind} call to {self.engine}/{self.model}"

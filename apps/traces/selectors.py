@@ -1,14 +1,11 @@
 from datetime import date
 
 from django.contrib.contenttypes.models import ContentType
-from django.contrib.postgres.search import SearchQuery, SearchVector
-from django.db.models import Exists, OuterRef, Prefetch, QuerySet, TextField
-from django.db.models.functions import Cast
+from django.contrib.postgres.search import SearchQuery
+from django.db.models import Exists, OuterRef, Prefetch, QuerySet
 
-from apps.traces.models import LLMCall, Run, Span
+from apps.traces.models import CALL_TEXT, LLMCall, Run, Span
 from apps.tutoring.models import Turn
-
-CALL_TEXT = SearchVector("prompt", "completion", Cast("messages", TextField()), config="english")
 
 
 def runs(source: str = "", status: str = "", *, engine: str = "", user: str = "",
@@ -45,7 +42,7 @@ def engines() -> list[str]:
 
 def run_with_tree(run_id: int) -> tuple[Run, list[tuple[Span, int]]]:
     """A run and its spans in tree order, each with its depth; calls prefetched."""
-    run = Run.objects.select_related("user").get(pk=run_id)
+    run = Run.objects.select_related("user", "subject_type").get(pk=run_id)
     spans = list(run.spans.prefetch_related(Prefetch("llm_calls", LLMCall.objects.order_by("id"))))
     children: dict[int | None, list[Span]] = {}
     for span in spans:

@@ -18,3 +18,27 @@ def dialogue(student, problem, classroom, turns: list[tuple], *, status="active"
         Turn.objects.create(session=session, index=index, author=author, text=text,
                             author_user=student if author == "student" else None, **extra)
     return session
+
+
+def many_sessions(classroom, students, problems, n: int, *, keys=("adds", "units"),
+                  teacher=None) -> list[TutoringSession]:
+    """`n` sessions spread over the students and problems, in two bulk inserts: a wrong student
+    answer with a detection, the tutor's probe and the student's retry; every third session
+    solved, the others still active, and with a `teacher` every third taken over by them with
+    a message of theirs."""
+    sessions = TutoringSession.objects.bulk_create(
+        TutoringSession(student=students[i % len(students)], problem=problems[i % len(problems)],
+                        classroom=classroom, status="solved" if i % 3 == 0 else "active",
+                        taken_over_by=teacher if i % 3 == 1 else None)
+        for i in range(n))
+    Turn.objects.bulk_create(
+        turn for i, session in enumerate(sessions) for turn in (
+            Turn(session=session, index=0, author="student", author_user=session.student,
+                 text="3 + 6 = 9", is_correct=False, detections=[detection(keys[i % len(keys)])]),
+            Turn(session=session, index=1, author="tutor", text="How many bags?", move="probing"),
+            Turn(session=session, index=2, author="student", author_user=session.student,
+                 text="so 18?", is_correct=session.status == "solved",
+                 detections=[detection(keys[0], 0.5)]),
+            *([Turn(session=session, index=3, author="teacher", author_user=teacher,
+                    text="Look at the bags again.")] if session.taken_over_by else [])))
+    return sessions
