@@ -32,6 +32,21 @@ def is_ordinal(field: dict) -> bool:
     return field["kind"] in ("rating", "steps") or bool(field.get("ordinal"))
 
 
+def storable_text(text: str, what: str) -> str:
+    """Postgres text and jsonb cannot hold NUL characters: refuse them with a message, not a 500."""
+    if "\x00" in text:
+        raise ValidationError(f"{what}: must not contain null characters")
+    return text
+
+
+def _has_null(value) -> bool:
+    if isinstance(value, str):
+        return "\x00" in value
+    if isinstance(value, dict):
+        return any(_has_null(k) or _has_null(v) for k, v in value.items())
+    return isinstance(value, list) and any(map(_has_null, value))
+
+
 def validate_fields(fields) -> list[dict]:
     """Check a schema's field list; raise ValidationError with messages a person can act on."""
     if not isinstance(fields, list) or not fields:
@@ -46,7 +61,13 @@ def validate_fields(fields) -> list[dict]:
             errors.append(f"field {i}: `name` must be a word such as `coherence`")
         elif name in names:
             errors.append(f"field {i}: name `{name}` is used twice")
-        names.add(name)
+        else:
+            names.add(name)
+        label = field.get("label")
+        if not isinstance(label, str) or not label.strip():
+            errors.append(f"field {i}: `label` must be the text annotators see, such as `Coherence`")
+        if _has_null(field):
+            errors.append(f"field {i}: text must not contain null characters")
         if kind not in KINDS:
             errors.append(f"field {i}: `kind` must be one of {', '.join(KINDS)}")
         elif kind in ("rating", "categorical"):
@@ -70,6 +91,8 @@ def validate_value(fields: list[dict], value: dict, *, n_steps: int = 0) -> dict
         if kind == "text":
             if given is not None and not isinstance(given, str):
                 errors.append(f"{field['label']}: must be text")
+            elif given and "\x00" in given:
+                errors.append(f"{field['label']}: must not contain null characters")
         elif kind == "steps":
             if not isinstance(given, list) or len(given) != n_steps or any(
                     v not in STEP_VALUES for v in given):
