@@ -277,6 +277,43 @@ def test_label_endpoint_answers_any_body_without_storing_an_invalid_label(client
         assert Assignment.objects.get(pk=held.pk).status == Assignment.Status.RESERVED
 
 
+# Queue pages (reserving by opening the work page) --------------------------------------------
+
+def queue_page_answer(who: str | None, which: str, page: str) -> int:
+    """ann and ben label the queue, cat leads it: who gets which page of it."""
+    if who is None:
+        return 302
+    if who == "alice":
+        return 403
+    if which != "queue" or who == "dan":
+        return 404
+    if page == "work/":
+        return 200 if who in ("ann", "ben") else 403  # the lead and admins do not label
+    return 200 if who in ("cat", "admin") else 403
+
+
+@pytest.fixture
+def led_queue(people) -> AnnotationQueue:
+    return fresh_queue(people, [people.ann, people.ben], n_per_item=2, lead=people.cat)
+
+
+@FUZZ
+@given(who=st.sampled_from(["ann", "ben", "cat", "dan", "admin", "alice", None]),
+       which=st.sampled_from(["queue", "queue", "missing", "huge"]),
+       page=st.sampled_from(["", "work/", "agreement/"]))
+def test_queue_pages_open_only_to_the_queues_people_and_reserve_only_for_its_annotators(
+        client, people, led_queue, who, which, page):
+    pk = {"queue": led_queue.pk, "missing": 10**6, "huge": 10**30}[which]
+    before = snapshot()
+    response = as_(client, people, who).get(f"/annotation/queues/{pk}/{page}")
+    assert refused(response, queue_page_answer(who, which, page)), response.status_code
+    if response.status_code == 200 and page == "work/":
+        held = Assignment.objects.filter(annotator__username=who, status=Assignment.Status.RESERVED)
+        assert held.count() == 1 and "Step 1." in response.content.decode()
+    else:
+        assert snapshot() == before
+
+
 # Adjudication --------------------------------------------------------------------------------
 
 # Who posts an adjudication, and the refusal they get (None: admins and the lead may adjudicate).
