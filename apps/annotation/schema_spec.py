@@ -17,6 +17,7 @@ KINDS = ("rating", "categorical", "text", "steps", "pairwise")
 STEP_VALUES = (-1, 0, 1)
 PAIRWISE_OPTIONS = ("A", "B", "tie")
 YES_SOME_NO = ["No", "To some extent", "Yes"]
+TEXT_MAX_LENGTH = 2000  # as the label form's textareas say
 
 
 def options_of(field: dict) -> list:
@@ -32,10 +33,12 @@ def is_ordinal(field: dict) -> bool:
     return field["kind"] in ("rating", "steps") or bool(field.get("ordinal"))
 
 
-def storable_text(text: str, what: str) -> str:
-    """Postgres text and jsonb cannot hold NUL characters: refuse them with a message, not a 500."""
+def storable_text(text: str, what: str, max_length: int | None = None) -> str:
+    """Refuse, with a message, text that Postgres cannot store (NUL) or that is longer than allowed."""
     if "\x00" in text:
         raise ValidationError(f"{what}: must not contain null characters")
+    if max_length is not None and len(text) > max_length:
+        raise ValidationError(f"{what}: at most {max_length} characters (this has {len(text)})")
     return text
 
 
@@ -91,8 +94,11 @@ def validate_value(fields: list[dict], value: dict, *, n_steps: int = 0) -> dict
         if kind == "text":
             if given is not None and not isinstance(given, str):
                 errors.append(f"{field['label']}: must be text")
-            elif given and "\x00" in given:
-                errors.append(f"{field['label']}: must not contain null characters")
+            elif given:
+                try:
+                    storable_text(given, field["label"], TEXT_MAX_LENGTH)
+                except ValidationError as exc:
+                    errors.extend(exc.messages)
         elif kind == "steps":
             if not isinstance(given, list) or len(given) != n_steps or any(
                     v not in STEP_VALUES for v in given):

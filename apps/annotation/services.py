@@ -23,7 +23,12 @@ from apps.annotation.models import (
     Label,
     QueueItem,
 )
-from apps.annotation.schema_spec import storable_text, validate_fields, validate_value
+from apps.annotation.schema_spec import (
+    TEXT_MAX_LENGTH,
+    storable_text,
+    validate_fields,
+    validate_value,
+)
 
 ACTIVE_STATES = (Assignment.Status.RESERVED, Assignment.Status.DONE)
 
@@ -220,7 +225,7 @@ def adjudicate(item_id: int, user, value: dict, note: str = "") -> Adjudication:
     if item.status != QueueItem.Status.DISPUTED:
         raise ValidationError("this item is not awaiting adjudication")
     validate_value(item.queue.schema.fields, value, n_steps=item.n_steps)
-    storable_text(note, "Note")
+    storable_text(note, "Note", TEXT_MAX_LENGTH)
     originals = [{"label_id": label.pk, "rater": label.rater, "kind": label.kind, "value": label.value}
                  for label in item.labels.exclude(kind=Label.Kind.ADJUDICATION)]
     label = Label.objects.create(kind=Label.Kind.ADJUDICATION, item=item, annotator=user,

@@ -30,7 +30,7 @@ from apps.annotation.models import (
     Label,
     QueueItem,
 )
-from apps.annotation.schema_spec import KINDS, validate_value
+from apps.annotation.schema_spec import KINDS, TEXT_MAX_LENGTH, validate_value
 from apps.traces.models import Run
 from apps.tutoring.models import Turn
 from tests.conftest import make_user
@@ -109,7 +109,8 @@ def expected_problems(post: dict) -> set[str]:
            if _last(post, key) not in GOOD[key]}
     if any(_int(_last(post, f"steps_{i}")) not in (-1, 0, 1) for i in range(N_STEPS)):
         bad.add("Step labels")
-    if NUL in (_last(post, "comment") or ""):
+    comment = (_last(post, "comment") or "").strip()
+    if NUL in comment or len(comment) > TEXT_MAX_LENGTH:
         bad.add("Comment")
     return bad
 
@@ -202,6 +203,7 @@ def held_assignment(people, state: str) -> Assignment:
 @FUZZ
 @given(post=label_posts(), state=st.sampled_from(HOLDER_STATES), htmx=st.booleans())
 @example(post=VALID_POST | {"comment": ["ok\x00"]}, state="reserved", htmx=True)  # was a 500
+@example(post=VALID_POST | {"comment": ["x" * 100_000]}, state="reserved", htmx=False)  # was stored
 @example(post=VALID_POST, state="labelled", htmx=True)  # said "your reservation has expired"
 def test_label_is_stored_whole_or_refused_naming_each_bad_field(client, people, post, state, htmx):
     held = held_assignment(people, state)
@@ -336,6 +338,7 @@ def disputed_item(people, state: str) -> QueueItem:
 @given(post=label_posts(), note=junk, who=st.sampled_from(list(ADJUDICATORS)),
        state=st.sampled_from(["disputed", "disputed", "open", "adjudicated"]))
 @example(post=VALID_POST, note="\x00", who="cat", state="disputed")  # was a 500
+@example(post=VALID_POST, note="n" * 5_000, who="admin", state="disputed")  # was stored
 def test_adjudication_is_final_whole_or_refused(client, people, post, note, who, state):
     item = disputed_item(people, state)
     before = snapshot()
@@ -350,7 +353,7 @@ def test_adjudication_is_final_whole_or_refused(client, people, post, note, who,
     if state != "disputed":
         assert response.status_code == 200 and snapshot() == before
         assert "not awaiting adjudication" in " ".join(errors)
-    elif problems or NUL in note:  # the label's problems first, then the note's
+    elif problems or NUL in note or len(note) > TEXT_MAX_LENGTH:  # the label first, then the note
         assert response.status_code == 200 and snapshot() == before
         assert names_each(errors, problems or {"Note"}), (errors, problems)
     else:
