@@ -6,11 +6,13 @@ event and no file; an accepted one runs to a whole dataset, never a partial one.
 
 from __future__ import annotations
 
+from io import StringIO
 from pathlib import Path
 from types import SimpleNamespace
 from urllib.parse import quote
 
 import pytest
+from django.core.management import CommandError, call_command
 from hypothesis import HealthCheck, event, example, given, settings
 from hypothesis import strategies as st
 
@@ -359,3 +361,41 @@ def test_only_the_owner_revokes_a_token_and_is_told_what_happened(client, people
         assert snapshot() == before
         assert ApiToken.objects.get(user=people.other_admin).revoked_at is None
 
+
+
+# The command line ----------------------------------------------------------------------------
+
+good_filters = st.sampled_from(["source=tutoring", "sources=tutoring,leap", "seed=3", " seed = 2 ",
+                                "date_from=2026-01-01", "validation_fraction=0.2", "min_rating=0"])
+bad_filters = st.sampled_from(["source=", "seed=-1", "validation_fraction=0.7", "min_rating=abc",
+                               "classroom=999999", "noequals", "=x", "bogus=1"]) | st.tuples(
+    st.sampled_from(sorted(EXPORT_FIELDS)), junk).map("=".join)
+valid_formats = st.sampled_from(sorted(FORMATS))
+
+
+@FUZZ
+@given(format_name=st.one_of(valid_formats, valid_formats, st.sampled_from(["SFT", ""]) | junk),
+       file_type=st.sampled_from(["jsonl", "parquet", "csv"]),
+       filters=st.lists(st.one_of(good_filters, good_filters, bad_filters), max_size=3),
+       user=st.sampled_from([None, None, "root", "alice", "nobody"]))
+def test_export_command_writes_a_whole_dataset_or_says_what_is_wrong(people, tmp_path_factory,
+                                                                    format_name, file_type, filters, user):
+    out = tmp_path_factory.mktemp("cli") / "dataset"
+    args = ["--format", format_name, "--file-type", file_type, "--out", str(out)]
+    args += [arg for f in filters for arg in ("--filter", f)] + (["--user", user] if user else [])
+    last = Export.objects.order_by("-pk").values_list("pk", flat=True).first() or 0
+    try:
+        call_command("export_dataset", *args, stdout=StringIO())
+    except CommandError as exc:
+        event("refused")
+        assert str(exc).strip()
+        failed = Export.objects.filter(pk__gt=last).first()
+        if failed is not None:  # refused only once it ran: it is recorded as failed, with why
+            assert failed.status == Export.Status.FAILED and failed.error and str(failed.pk) in str(exc)
+        assert not out.exists()
+    else:
+        event("written")
+        export = Export.objects.latest("pk")
+        assert export.status == Export.Status.DONE and (out / "manifest.json").is_file()
+        assert sorted(p.name for p in out.iterdir()) == sorted(export.files)
+    assert not [p for p in out.parent.iterdir() if ".partial" in p.name]
