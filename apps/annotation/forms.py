@@ -42,6 +42,8 @@ class QueueForm(forms.Form):
 
     def clean(self):
         data = super().clean()
+        if data.get("since") and data.get("until") and data["since"] > data["until"]:
+            self.add_error("until", "must be on or after since")
         if data.get("annotators") is not None and data.get("n_per_item") and \
                 len(data["annotators"]) < data["n_per_item"]:
             self.add_error("annotators", f"choose at least {data['n_per_item']} annotators "

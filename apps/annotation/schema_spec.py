@@ -17,6 +17,7 @@ KINDS = ("rating", "categorical", "text", "steps", "pairwise")
 STEP_VALUES = (-1, 0, 1)
 PAIRWISE_OPTIONS = ("A", "B", "tie")
 YES_SOME_NO = ["No", "To some extent", "Yes"]
+TEXT_MAX_LENGTH = 2000  # as the label form's textareas say
 
 
 def options_of(field: dict) -> list:
@@ -30,6 +31,23 @@ def options_of(field: dict) -> list:
 
 def is_ordinal(field: dict) -> bool:
     return field["kind"] in ("rating", "steps") or bool(field.get("ordinal"))
+
+
+def storable_text(text: str, what: str, max_length: int | None = None) -> str:
+    """Refuse, with a message, text that Postgres cannot store (NUL) or that is longer than allowed."""
+    if "\x00" in text:
+        raise ValidationError(f"{what}: must not contain null characters")
+    if max_length is not None and len(text) > max_length:
+        raise ValidationError(f"{what}: at most {max_length} characters (this has {len(text)})")
+    return text
+
+
+def _has_null(value) -> bool:
+    if isinstance(value, str):
+        return "\x00" in value
+    if isinstance(value, dict):
+        return any(_has_null(k) or _has_null(v) for k, v in value.items())
+    return isinstance(value, list) and any(map(_has_null, value))
 
 
 def validate_fields(fields) -> list[dict]:
@@ -46,7 +64,13 @@ def validate_fields(fields) -> list[dict]:
             errors.append(f"field {i}: `name` must be a word such as `coherence`")
         elif name in names:
             errors.append(f"field {i}: name `{name}` is used twice")
-        names.add(name)
+        else:
+            names.add(name)
+        label = field.get("label")
+        if not isinstance(label, str) or not label.strip():
+            errors.append(f"field {i}: `label` must be the text annotators see, such as `Coherence`")
+        if _has_null(field):
+            errors.append(f"field {i}: text must not contain null characters")
         if kind not in KINDS:
             errors.append(f"field {i}: `kind` must be one of {', '.join(KINDS)}")
         elif kind in ("rating", "categorical"):
@@ -70,6 +94,11 @@ def validate_value(fields: list[dict], value: dict, *, n_steps: int = 0) -> dict
         if kind == "text":
             if given is not None and not isinstance(given, str):
                 errors.append(f"{field['label']}: must be text")
+            elif given:
+                try:
+                    storable_text(given, field["label"], TEXT_MAX_LENGTH)
+                except ValidationError as exc:
+                    errors.extend(exc.messages)
         elif kind == "steps":
             if not isinstance(given, list) or len(given) != n_steps or any(
                     v not in STEP_VALUES for v in given):

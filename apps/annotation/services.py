@@ -23,7 +23,12 @@ from apps.annotation.models import (
     Label,
     QueueItem,
 )
-from apps.annotation.schema_spec import validate_fields, validate_value
+from apps.annotation.schema_spec import (
+    TEXT_MAX_LENGTH,
+    storable_text,
+    validate_fields,
+    validate_value,
+)
 
 ACTIVE_STATES = (Assignment.Status.RESERVED, Assignment.Status.DONE)
 
@@ -139,6 +144,10 @@ def _held_assignment(assignment_id: int, annotator) -> Assignment:
                   .filter(pk=assignment_id, annotator=annotator).first())
     if assignment is None:
         raise PermissionDenied("this is not your assignment")
+    if assignment.status == Assignment.Status.DONE:
+        raise ValidationError("you already labelled this item; take the next one")
+    if assignment.status == Assignment.Status.SKIPPED:
+        raise ValidationError("you skipped this item; take the next one")
     if assignment.status != Assignment.Status.RESERVED or assignment.expires_at <= timezone.now():
         raise ValidationError("your reservation of this item has expired; take the next one")
     return assignment
@@ -162,7 +171,7 @@ def submit_label(assignment_id: int, annotator, value: dict) -> Label:
 @transaction.atomic
 def skip(assignment_id: int, annotator, reason: str) -> Assignment:
     """Give the slot back with a reason; the item is not offered to this annotator again."""
-    reason = reason.strip()
+    reason = storable_text(reason.strip(), "Reason")
     if not reason:
         raise ValidationError("say why you skip this item")
     assignment = _held_assignment(assignment_id, annotator)
@@ -216,6 +225,7 @@ def adjudicate(item_id: int, user, value: dict, note: str = "") -> Adjudication:
     if item.status != QueueItem.Status.DISPUTED:
         raise ValidationError("this item is not awaiting adjudication")
     validate_value(item.queue.schema.fields, value, n_steps=item.n_steps)
+    storable_text(note, "Note", TEXT_MAX_LENGTH)
     originals = [{"label_id": label.pk, "rater": label.rater, "kind": label.kind, "value": label.value}
                  for label in item.labels.exclude(kind=Label.Kind.ADJUDICATION)]
     label = Label.objects.create(kind=Label.Kind.ADJUDICATION, item=item, annotator=user,
@@ -234,8 +244,11 @@ def record_feedback(turn, user, thumbs: str, comment: str = "") -> Label:
     """A student's or teacher's thumbs on a tutor turn; rating again replaces their earlier one."""
     if user.role not in ("student", "teacher"):  # not has_role: an admin's thumbs are not a learner's
         raise PermissionDenied("thumbs are for the session's student and their teacher")
+    if turn.status != turn.Status.DONE:
+        raise ValidationError("only a finished reply can be rated")
     if thumbs not in ("up", "down"):
         raise ValidationError("choose thumbs up or thumbs down")
+    storable_text(comment, "Comment")
     value = {"thumbs": thumbs, "comment": comment.strip()[:1000], "role": user.role}
     label, _ = Label.objects.update_or_create(
         kind=Label.Kind.FEEDBACK, turn=turn, rater=rater_of(user),

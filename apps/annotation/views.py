@@ -4,6 +4,7 @@ from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_POST
 
+from agents.llm import ENGINES
 from apps.accounts.permissions import role_required
 from apps.annotation import selectors, services
 from apps.annotation.agreement_plot import agreement_svg
@@ -132,7 +133,11 @@ def agreement_page(request, queue_id: int):
 @role_required()
 def run_judge(request, queue_id: int):
     queue = _queue(request, queue_id)
-    judge_queue_task.apply_async((queue.pk, request.POST.get("engine") or None), queue="llm")
+    engine = request.POST.get("engine", "").strip() or None
+    if engine is not None and engine not in ENGINES:
+        messages.error(request, f"unknown LLM engine {engine[:40]!r}; choose one of {', '.join(ENGINES)}")
+        return redirect("annotation_queue", queue_id=queue.pk)
+    judge_queue_task.apply_async((queue.pk, engine), queue="llm")
     messages.success(request, "The LLM judge is labelling this queue; its labels appear as they come.")
     return redirect("annotation_queue", queue_id=queue.pk)
 

@@ -142,12 +142,15 @@ def issue_token(user: User, name: str) -> tuple[ApiToken, str]:
     return token, raw
 
 
-def revoke_token(user: User, token_id: int) -> None:
+def revoke_token(user: User, token_id: int) -> bool:
+    """Revoke one of the user's active tokens; False when they hold no such token."""
     token = ApiToken.objects.filter(pk=token_id, user=user, revoked_at=None).first()
-    if token:
-        token.revoked_at = timezone.now()
-        token.save(update_fields=["revoked_at"])
-        audit(user, "api_token.revoked", token)
+    if token is None:
+        return False
+    token.revoked_at = timezone.now()
+    token.save(update_fields=["revoked_at"])
+    audit(user, "api_token.revoked", token)
+    return True
 
 
 def hash_token(raw: str) -> str:

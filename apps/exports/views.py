@@ -55,8 +55,10 @@ def token_list(request):
 @role_required()
 @require_POST
 def token_revoke(request, token_id: int):
-    services.revoke_token(request.user, token_id)
-    messages.info(request, "Token revoked.")
+    if services.revoke_token(request.user, token_id):
+        messages.info(request, "Token revoked.")
+    else:
+        messages.error(request, "No such token among your active ones; nothing was revoked.")
     return redirect("export_tokens")
 
 
@@ -68,21 +70,28 @@ def bearer_admin(view):
         scheme, _, raw = request.headers.get("Authorization", "").partition(" ")
         user = services.user_for_token(raw.strip()) if scheme.lower() == "bearer" and raw else None
         if user is None:
-            response = JsonResponse({"error": "a valid API token is required"}, status=401)
+            response = _api_error("a valid API token is required", 401)
             response["WWW-Authenticate"] = 'Bearer realm="tutorgraph"'
             return response
         if not user.has_role():
-            return JsonResponse({"error": "only admins can download exports"}, status=403)
+            return _api_error("only admins can download exports", 403)
         request.user = user
         return view(request, *args, **kwargs)
 
     return wrapped
 
 
+def _api_error(message: str, status: int) -> JsonResponse:
+    """Scripts read JSON, so API errors (404s too) are JSON, never the HTML error page."""
+    return JsonResponse({"error": message}, status=status)
+
+
 @require_GET
 @bearer_admin
 def api_export(request, export_id: int):
-    export = get_object_or_404(Export, pk=export_id)
+    export = Export.objects.filter(pk=export_id).first()
+    if export is None:
+        return _api_error(f"no export {export_id}", 404)
     return JsonResponse({
         "id": export.pk, "format": export.format, "file_type": export.file_type,
         "status": export.status, "progress": export.progress, "error": export.error,
@@ -94,7 +103,15 @@ def api_export(request, export_id: int):
 @require_GET
 @bearer_admin
 def api_export_file(request, export_id: int, name: str):
-    return _file_response(request.user, get_object_or_404(Export, pk=export_id), name, "api")
+    export = Export.objects.filter(pk=export_id).first()
+    if export is None:
+        return _api_error(f"no export {export_id}", 404)
+    if export.status != Export.Status.DONE:
+        return _api_error(f"export {export.pk} is {export.status}; its files come when it is done", 404)
+    if selectors.downloadable_file(export, name) is None:
+        return _api_error(f"export {export.pk} has no file {name[:100]!r}; it has "
+                          f"{', '.join(export.files)}", 404)
+    return _file_response(request.user, export, name, "api")
 
 
 def _file_response(user, export: Export, name: str, via: str) -> FileResponse:
