@@ -14,6 +14,7 @@ from django.utils import timezone
 from agents.graphs.moves import DEFAULT_TELLING_BUDGET_TURN
 from agents.graphs.tutor import run_tutor_turn
 from agents.llm import LLMError
+from agents.llm.scripted import split_tokens
 from agents.tracing import Tracer
 from apps.annotation.services import record_candidate_pair, should_record_candidate_pair
 from apps.engines import get_llm
@@ -103,11 +104,8 @@ def _enqueue(turn: Turn) -> None:
         Turn.objects.filter(pk=turn.pk, status=Turn.Status.PENDING).update(
             status=Turn.Status.FAILED, error=RETRY_MESSAGE, completed_at=timezone.now())
         turn.refresh_from_db()
-        try:
-            publish_html(turn.session.group_name, render_to_string(
-                "tutoring/partials/_turn.html", {"turn": turn, "oob": True}))
-        except Exception:  # the page shows the stored turn when it reconnects
-            log.warning("could not tell the page that turn %s failed", turn.pk)
+        publish_html(turn.session.group_name, render_to_string(
+            "tutoring/partials/_turn.html", {"turn": turn, "oob": True}))
 
 
 def _fail_stale_turns(session: TutoringSession) -> None:
@@ -160,8 +158,12 @@ def run_turn(turn_id: int) -> None:
     tracer = Tracer()
     llm = get_llm()
 
-    def release(text: str) -> None:  # a token, or a sentence the guard passed
-        stream.token(text)
+    def release(text: str) -> None:  # an engine token, or a whole sentence the guard passed
+        words = split_tokens(text)
+        for word in words:
+            stream.token(word)
+        if len(words) > 1:  # a released sentence: nothing follows until the next one is done
+            stream.flush()
 
     def reset() -> None:  # the guard replaced the reply: clear what the page shows
         stream.flush()

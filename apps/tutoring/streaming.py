@@ -34,9 +34,19 @@ def _sender_loop(pid: int) -> asyncio.AbstractEventLoop:
 
 
 def group_send(group: str, message: dict) -> None:
-    """Send to a channel-layer group from sync code; raises what the layer raises."""
-    coroutine = get_channel_layer().group_send(group, message)
-    asyncio.run_coroutine_threadsafe(coroutine, _sender_loop(os.getpid())).result(SEND_TIMEOUT_S)
+    """Send to a channel-layer group from sync code; raises what the layer raises.
+
+    A send that finds its pooled connection dead (Redis restarted) is tried once more, on a
+    fresh connection."""
+    for attempt in (1, 2):
+        coroutine = get_channel_layer().group_send(group, message)
+        try:
+            asyncio.run_coroutine_threadsafe(coroutine, _sender_loop(os.getpid())).result(
+                SEND_TIMEOUT_S)
+            return
+        except (redis.ConnectionError, OSError):
+            if attempt == 2:
+                raise
 
 
 @cache
@@ -113,5 +123,9 @@ class TurnStream:
 
 
 def publish_html(group: str, html: str) -> None:
-    """Send a ready HTML fragment to every page watching a group."""
-    group_send(group, {"type": "session.html", "html": html, "group": group})
+    """Send a ready HTML fragment to every page watching a group; best effort, like the token
+    stream: a page that misses it gets the stored state when it reconnects."""
+    try:
+        group_send(group, {"type": "session.html", "html": html, "group": group})
+    except (redis.RedisError, OSError, TimeoutError) as exc:
+        log.warning("could not send an update to %s: %s", group, exc)
