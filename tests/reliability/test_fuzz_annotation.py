@@ -35,6 +35,7 @@ from apps.traces.models import Run
 from apps.tutoring.models import Turn
 from tests.conftest import make_user
 from tests.exports.factories import tutoring_session
+from tests.reliability.forms import partly_broken_post
 
 pytestmark = pytest.mark.django_db(transaction=True)
 FUZZ = settings(max_examples=25, deadline=None,
@@ -471,14 +472,7 @@ QUEUE_FIELDS = {
 @st.composite
 def queue_posts(draw) -> tuple[dict, set[str]]:
     """A queue form as posted, a few fields broken, and the fields the form must refuse."""
-    breakable = sorted(name for name, (_, bad) in QUEUE_FIELDS.items() if bad is not None)
-    broken = draw(st.sets(st.sampled_from(breakable), max_size=3))
-    post = {}
-    for name, (good, bad) in QUEUE_FIELDS.items():
-        value = draw(bad if name in broken else good)
-        if value is not None:
-            post[name] = value
-    bad = set(broken)
+    post, bad = partly_broken_post(draw, QUEUE_FIELDS)
     if not bad & {"annotators", "n_per_item"} and len(post["annotators"]) < int(post["n_per_item"]):
         bad.add("annotators")
     if not bad & {"since", "until"} and post.get("since", "") > post.get("until", "9999-12-31"):

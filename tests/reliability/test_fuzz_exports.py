@@ -24,6 +24,7 @@ from apps.exports.models import ApiToken, Export
 from apps.exports.sources import sources_for
 from tests.conftest import make_user
 from tests.exports.factories import tutoring_session
+from tests.reliability.forms import partly_broken_post
 
 pytestmark = pytest.mark.django_db(transaction=True)
 FUZZ = settings(max_examples=25, deadline=None,
@@ -134,14 +135,7 @@ EXPORT_FIELDS = {
 @st.composite
 def export_posts(draw) -> tuple[dict, set[str]]:
     """The export form as posted, a few fields broken, and the fields the form must refuse."""
-    breakable = sorted(name for name, (_, bad) in EXPORT_FIELDS.items() if bad is not None)
-    broken = draw(st.sets(st.sampled_from(breakable), max_size=3))
-    post = {}
-    for name, (good, bad) in EXPORT_FIELDS.items():
-        value = draw(bad if name in broken else good)
-        if value is not None:
-            post[name] = value
-    bad = set(broken)
+    post, bad = partly_broken_post(draw, EXPORT_FIELDS)
     if not bad & {"date_from", "date_to"} and post.get("date_from", "") > post.get("date_to", "9999-12-31"):
         bad.add("date_to")
     low, high = post.get("min_rating"), post.get("max_rating")
