@@ -92,10 +92,8 @@ class SessionConsumer(AsyncWebsocketConsumer):
         if event["seq"] <= self.sent.get(turn_id, 0):
             return
         self.sent[turn_id] = event["seq"]
-        if event["kind"] in ("done", "failed"):
-            turn = await database_sync_to_async(
-                Turn.objects.select_related("author_user").get)(pk=turn_id)
-            return await self.send_turn(turn)
+        if event["kind"] in ("done", "failed"):  # the stored turn, rendered by the worker
+            return await self.send(text_data=event["html"])
         await self.send(text_data=render_to_string("tutoring/partials/_event.html",
                                                    {"turn_id": turn_id, "event": event}))
 

@@ -104,8 +104,7 @@ def _enqueue(turn: Turn) -> None:
         Turn.objects.filter(pk=turn.pk, status=Turn.Status.PENDING).update(
             status=Turn.Status.FAILED, error=RETRY_MESSAGE, completed_at=timezone.now())
         turn.refresh_from_db()
-        publish_html(turn.session.group_name, render_to_string(
-            "tutoring/partials/_turn.html", {"turn": turn, "oob": True}))
+        publish_html(turn.session.group_name, final_html(turn))
 
 
 def _fail_stale_turns(session: TutoringSession) -> None:
@@ -202,9 +201,14 @@ def run_turn(turn_id: int) -> None:
         tracer.spans[0].attributes.update(lane=lane, lane_reason=lane_reason)
         save_run(tracer, source=Run.Source.TUTORING, name="tutor_turn", subject=turn,
                  user=session.student, engine=llm.engine, model=llm.model)
-    stream.finish("done")
+    stream.finish("done", html=final_html(turn))
     if collects_candidate_pairs(session) and should_record_candidate_pair():
         _record_candidate_pair(turn, state, llm)
+
+
+def final_html(turn: Turn) -> str:
+    """The stored form of a finished turn, rendered once for every page that watches it."""
+    return render_to_string("tutoring/partials/_turn.html", {"turn": turn, "oob": True})
 
 
 def collects_candidate_pairs(session: TutoringSession) -> bool:
@@ -235,4 +239,4 @@ def _fail(turn: Turn, stream: TurnStream, tracer: Tracer, reason: str) -> None:
         turn.save(update_fields=["status", "error", "completed_at"])
         save_run(tracer, source=Run.Source.TUTORING, name="tutor_turn", subject=turn,
                  user=turn.session.student, error=reason)
-    stream.finish("failed", error=RETRY_MESSAGE)
+    stream.finish("failed", html=final_html(turn))
