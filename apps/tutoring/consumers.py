@@ -99,8 +99,7 @@ class SessionConsumer(AsyncWebsocketConsumer):
 
     async def send_turn(self, turn: Turn) -> None:
         """Replace a turn on the page with its stored form."""
-        await self.send(text_data=render_to_string("tutoring/partials/_turn.html",
-                                                   {"turn": turn, "oob": True}))
+        await self.send(text_data=services.final_html(turn))
 
     async def send_error(self, message: str) -> None:
         await self.send(text_data=render_to_string("tutoring/partials/_error.html",

@@ -77,14 +77,17 @@ def post_student_message(session: TutoringSession, text: object) -> tuple[Turn, 
             session=session, index=index + 1, author=Turn.Author.TUTOR,
             status=Turn.Status.PENDING, reply_to=student_turn)
         session.save(update_fields=["updated_at"])
-        new_turns = [t for t in (student_turn, tutor_turn) if t is not None]
         # The page learns of the new turns before any token of the reply can reach it.
-        transaction.on_commit(lambda: publish_html(
-            session.group_name, render_to_string("tutoring/partials/_new_turns.html",
-                                                 {"turns": new_turns})))
+        publish_new_turns(session, [t for t in (student_turn, tutor_turn) if t is not None])
         if tutor_turn is not None:
             transaction.on_commit(lambda: _enqueue(tutor_turn))
     return student_turn, tutor_turn
+
+
+def publish_new_turns(session: TutoringSession, turns: list[Turn]) -> None:
+    """Show new turns on every page watching the session once the transaction commits."""
+    html = render_to_string("tutoring/partials/_new_turns.html", {"turns": turns})
+    transaction.on_commit(lambda: publish_html(session.group_name, html))
 
 
 def next_turn_index(session: TutoringSession) -> int:

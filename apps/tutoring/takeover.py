@@ -15,7 +15,12 @@ from apps.accounts.audit import record
 from apps.traces.models import Run
 from apps.traces.services import save_run
 from apps.tutoring.models import Turn, TutoringSession
-from apps.tutoring.services import TutoringError, next_turn_index, validate_message
+from apps.tutoring.services import (
+    TutoringError,
+    next_turn_index,
+    publish_new_turns,
+    validate_message,
+)
 from apps.tutoring.streaming import publish_html
 
 
@@ -27,11 +32,6 @@ def _publish_banner(session: TutoringSession) -> None:
     session = TutoringSession.objects.select_related("taken_over_by").get(pk=session.pk)
     html = render_to_string("tutoring/partials/_takeover_banner.html",
                             {"session": session, "oob": True})
-    transaction.on_commit(lambda: publish_html(session.group_name, html))
-
-
-def _publish_turn(session: TutoringSession, turn: Turn) -> None:
-    html = render_to_string("tutoring/partials/_new_turns.html", {"turns": [turn]})
     transaction.on_commit(lambda: publish_html(session.group_name, html))
 
 
@@ -77,5 +77,5 @@ def post_teacher_message(session: TutoringSession, teacher, text: object) -> Tur
         session.save(update_fields=["updated_at"])
         save_run(tracer, source=Run.Source.TUTORING, name="teacher_message", subject=turn,
                  user=teacher)
-        _publish_turn(session, turn)
+        publish_new_turns(session, [turn])
     return turn
