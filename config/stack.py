@@ -5,6 +5,7 @@ Waits until each part answers, prints the URL and demo logins, and stops everyth
 
 from __future__ import annotations
 
+import json
 import os
 import subprocess
 import sys
@@ -56,7 +57,29 @@ def start_embedded_engine(port: int = 8008, timeout_s: float = 120) -> subproces
     process = subprocess.Popen(embedded_engine_command(port), cwd=ROOT,
                                env={"OMP_WAIT_POLICY": "PASSIVE", **os.environ})
     wait_until_answers(url, process, timeout_s)
+    check_generates(port, process)
     return process
+
+
+def check_generates(port: int, process: subprocess.Popen) -> None:
+    """Ask for one token: a llama.cpp build for the wrong CPU answers /v1/models, then dies
+    at its first generation."""
+    request = urllib.request.Request(
+        f"http://127.0.0.1:{port}/v1/completions", method="POST",
+        data=json.dumps({"prompt": "1, 2,", "max_tokens": 1}).encode(),
+        headers={"Content-Type": "application/json"})
+    try:
+        with urllib.request.urlopen(request, timeout=60):
+            return
+    except OSError as error:
+        try:
+            code = process.wait(timeout=5)
+        except subprocess.TimeoutExpired:
+            stop_process(process)
+            raise RuntimeError(f"the embedded engine did not generate a token: {error}") from error
+        raise RuntimeError(
+            f"the embedded engine exited with {code} at its first generation; its llama.cpp "
+            "build does not run on this CPU (rebuild it: see CMAKE_ARGS in the Makefile)") from error
 
 
 def stop_process(process: subprocess.Popen, timeout_s: float = 10) -> None:
