@@ -44,7 +44,11 @@ class Run(models.Model):
 
     class Meta:
         ordering = ["-started_at"]
-        indexes = [models.Index(fields=["subject_type", "subject_id"])]
+        # The trace list: newest first, on its own or filtered by engine or source.
+        indexes = [models.Index(fields=["subject_type", "subject_id"]),
+                   models.Index(fields=["-started_at"], name="traces_run_started"),
+                   models.Index(fields=["engine", "-started_at"], name="traces_run_engine_started"),
+                   models.Index(fields=["source", "-started_at"], name="traces_run_source_started")]
 
     @property
     def duration_ms(self) -> float:
