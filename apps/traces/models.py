@@ -4,12 +4,13 @@ from django.conf import settings
 from django.contrib.contenttypes.fields import GenericForeignKey
 from django.contrib.contenttypes.models import ContentType
 from django.contrib.postgres.indexes import GinIndex
-from django.contrib.postgres.search import SearchVector
+from django.contrib.postgres.search import SearchVector, SearchVectorField
 from django.db import models
 from django.db.models.functions import Cast
 
-# What the trace list's search matches. The index below is this very expression: Postgres uses an
-# expression index only for a query that repeats it exactly, so both read it from here.
+# What the trace list's search matches, stored in `LLMCall.search` when a call is written: a
+# search that matches most calls makes Postgres scan the table, and an expression index would
+# leave it to parse every call's text again.
 CALL_TEXT = SearchVector("prompt", "completion", Cast("messages", models.TextField()),
                          config="english")
 
@@ -95,10 +96,12 @@ class LLMCall(models.Model):
     finish_reason = models.CharField(max_length=32, blank=True)
     params = models.JSONField(default=dict, blank=True)
     error = models.TextField(blank=True)
+    search = models.GeneratedField(expression=CALL_TEXT, output_field=SearchVectorField(),
+                                   db_persist=True)
 
     class Meta:
         ordering = ["id"]
-        indexes = [GinIndex(CALL_TEXT, name="traces_llmcall_text")]
+        indexes = [GinIndex(fields=["search"], name="traces_llmcall_search")]
 
     def __str__(self) -> str:
         return f"{self.kind} call to {self.engine}/{self.model}"

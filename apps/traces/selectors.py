@@ -4,7 +4,7 @@ from django.contrib.contenttypes.models import ContentType
 from django.contrib.postgres.search import SearchQuery
 from django.db.models import Exists, OuterRef, Prefetch, QuerySet
 
-from apps.traces.models import CALL_TEXT, LLMCall, Run, Span
+from apps.traces.models import LLMCall, Run, Span
 from apps.tutoring.models import Turn
 
 
@@ -30,8 +30,8 @@ def runs(source: str = "", status: str = "", *, engine: str = "", user: str = ""
         qs = qs.filter(subject_type=ContentType.objects.get_for_model(Turn),
                        subject_id__in=Turn.objects.filter(session_id=session).values("pk"))
     if text:
-        matching = LLMCall.objects.annotate(document=CALL_TEXT).filter(
-            run=OuterRef("pk"), document=SearchQuery(text, config="english", search_type="websearch"))
+        matching = LLMCall.objects.filter(
+            run=OuterRef("pk"), search=SearchQuery(text, config="english", search_type="websearch"))
         qs = qs.filter(Exists(matching))
     return qs
 

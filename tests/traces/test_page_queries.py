@@ -77,11 +77,11 @@ def test_trace_detail_costs_the_same_queries_for_a_deeper_tree(
 
 
 def test_trace_search_reads_the_text_index(classroom, alice, problem):
-    """The search is the indexed expression, so Postgres need not parse every call's text."""
+    """The search reads the stored, indexed text vector, so Postgres need not parse every call's text."""
     add_traced_sessions(classroom, [alice], problem, 2)
     sql, params = selectors.runs(text="bags").query.sql_with_params()
     with transaction.atomic(), connection.cursor() as cursor:
         cursor.execute("SET LOCAL enable_seqscan = off")  # a few rows: a scan would win otherwise
         cursor.execute(f"EXPLAIN {sql}", params)
         plan = "\n".join(row[0] for row in cursor.fetchall())
-    assert "traces_llmcall_text" in plan, plan
+    assert "traces_llmcall_search" in plan, plan
