@@ -1,6 +1,5 @@
 """`make run`'s engine start: an engine that answers but cannot generate is reported at start."""
 
-import socket
 import subprocess
 import sys
 import textwrap
@@ -8,6 +7,7 @@ import textwrap
 import pytest
 
 from config.stack import check_generates, stop_process, wait_until_answers
+from tests.conftest import free_port
 
 # Answers GET like a server that loaded its model, then dies at the first generation, the
 # way a llama.cpp build for the wrong CPU does.
@@ -24,12 +24,6 @@ DIES_AT_FIRST_GENERATION = textwrap.dedent("""
 
     HTTPServer(("127.0.0.1", int(sys.argv[1])), Handler).serve_forever()
 """)
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 def test_an_engine_that_dies_at_its_first_generation_is_named_with_the_fix():
