@@ -8,7 +8,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any
 
-from agents.llm.types import LLM, ChatMessage, LLMCall, TokenSink, Usage
+from agents.llm.types import LLM, ChatMessage, LLMCall, Sampling, TokenSink, Usage
 
 
 @dataclass
@@ -72,18 +72,20 @@ class TracedLLM:
 
     def chat(self, messages: Sequence[ChatMessage], *, max_tokens: int = 256,
              temperature: float = 0.7, stop: Sequence[str] | None = None,
-             on_token: TokenSink | None = None) -> LLMCall:
+             on_token: TokenSink | None = None, json_schema: dict | None = None,
+             sampling: Sampling | None = None) -> LLMCall:
         """Chat through the wrapped engine and record the call."""
         return self._record("chat", dict(messages=messages), lambda: self.llm.chat(
             messages, max_tokens=max_tokens, temperature=temperature, stop=stop,
-            on_token=on_token))
+            on_token=on_token, json_schema=json_schema, sampling=sampling))
 
     def complete(self, prompt: str, *, max_tokens: int = 256, temperature: float = 0.7,
-                 stop: Sequence[str] | None = None, on_token: TokenSink | None = None) -> LLMCall:
+                 stop: Sequence[str] | None = None, on_token: TokenSink | None = None,
+                 sampling: Sampling | None = None) -> LLMCall:
         """Complete through the wrapped engine and record the call."""
         return self._record("completion", dict(prompt=prompt), lambda: self.llm.complete(
             prompt, max_tokens=max_tokens, temperature=temperature, stop=stop,
-            on_token=on_token))
+            on_token=on_token, sampling=sampling))
 
     def _record(self, kind, request: dict, send) -> LLMCall:
         started = time.perf_counter()

@@ -114,8 +114,10 @@ LLM_TIMEOUT_S = float(env("LLM_TIMEOUT_S", "60"))
 LLM_SCRIPTED_REPLIES = env("LLM_SCRIPTED_REPLIES", '["Can you walk me through how you got that?"]')
 LLM_SCRIPTED_TOKEN_DELAY_S = float(env("LLM_SCRIPTED_TOKEN_DELAY_S", "0"))
 
-# Lab runs (ATLAS, LeaP): where dataset paths given relative to it are read from.
-LAB_DATA_DIR = env("LAB_DATA_DIR", str(BASE_DIR.parent / "shared" / "data"))
+# The datasets the product ships (data/README.md); lab runs and evaluations read dataset
+# paths given relative to LAB_DATA_DIR, which defaults to it.
+DATA_DIR = BASE_DIR / "data"
+LAB_DATA_DIR = env("LAB_DATA_DIR", str(DATA_DIR))
 
 TUTOR_MAX_MESSAGE_CHARS = int(env("TUTOR_MAX_MESSAGE_CHARS", "2000"))
 TUTOR_REPLY_MAX_TOKENS = int(env("TUTOR_REPLY_MAX_TOKENS", "160"))

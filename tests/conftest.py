@@ -18,6 +18,7 @@ from apps.problems.models import Problem
 from config.stack import stop_process, wait_until_answers
 
 ROOT = Path(__file__).resolve().parent.parent
+DATA = ROOT / "data"  # the datasets the product ships
 SCRIPTED_REPLY = "Can you walk me through how you got that?"
 
 

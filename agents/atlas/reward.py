@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from statistics import fmean, pstdev
 from typing import Literal
 
-from agents.atlas.json_reply import parse_json_object
+from agents.llm.structured import parse_json_object
 from agents.llm.types import LLM, LLMError
 from agents.math import answers_match, extract_answer
 

@@ -11,7 +11,7 @@ import json
 import re
 from dataclasses import dataclass, replace
 
-from agents.atlas.json_reply import parse_json_object
+from agents.llm.structured import parse_json_object
 from agents.atlas.memory import Cue, LearningMemory, Pamphlet, PlaybookEntry
 from agents.atlas.playbook import shares_most_words
 from agents.llm.types import LLM, LLMError

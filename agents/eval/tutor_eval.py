@@ -1,7 +1,7 @@
 """MathDial interactive evaluation: a tutor and a simulated student talk, success@k/telling@k.
 
 Framework-free: `load_dataset` reads any JSONL file in the format of
-shared/data/mathdial/dev.jsonl, `run_dialogue` plays one dialogue (TutorGraph or the plain
+data/mathdial/dev.jsonl, `run_dialogue` plays one dialogue (TutorGraph or the plain
 prompted baseline against the simulated student), `build_report` aggregates with bootstrap
 95% intervals. The app persists what these return.
 """

@@ -7,7 +7,10 @@ from collections.abc import Callable, Sequence
 
 import openai
 
-from agents.llm.types import ChatMessage, LLMCall, LLMError, TokenSink, Usage
+from agents.llm.types import ChatMessage, LLMCall, LLMError, Sampling, TokenSink, Usage, check_sampling
+
+# Sampling names the OpenAI client takes as arguments; the rest go in the request body.
+_CLIENT_SAMPLING = {"top_p", "seed", "presence_penalty", "frequency_penalty"}
 
 RETRYABLE = (openai.APIConnectionError, openai.APITimeoutError, openai.RateLimitError,
              openai.InternalServerError)
@@ -44,15 +47,20 @@ class OpenAIEngine:
         temperature: float = 0.7,
         stop: Sequence[str] | None = None,
         on_token: TokenSink | None = None,
+        json_schema: dict | None = None,
+        sampling: Sampling | None = None,
     ) -> LLMCall:
-        """Send a chat request, streaming tokens to `on_token`."""
-        params = {"max_tokens": max_tokens, "temperature": temperature, "stop": list(stop or [])}
+        """Send a chat request, streaming tokens to `on_token`; `json_schema` constrains decoding."""
+        params = {"max_tokens": max_tokens, "temperature": temperature, "stop": list(stop or []),
+                  **check_sampling(sampling)}
+        if json_schema is not None:
+            params["response_format"] = self._response_format(json_schema)
+        args, body = self._split(params)
 
         def request():
             return self._client.chat.completions.create(
                 model=self.model, messages=list(messages), stream=True,
-                stream_options={"include_usage": True}, extra_body=self.extra_body,
-                **_drop_empty(params),
+                stream_options={"include_usage": True}, extra_body=body, **args,
             )
 
         text, usage, finish, latency = self._stream(
@@ -70,15 +78,17 @@ class OpenAIEngine:
         temperature: float = 0.7,
         stop: Sequence[str] | None = None,
         on_token: TokenSink | None = None,
+        sampling: Sampling | None = None,
     ) -> LLMCall:
         """Continue raw text through the completions endpoint, streaming tokens."""
-        params = {"max_tokens": max_tokens, "temperature": temperature, "stop": list(stop or [])}
+        params = {"max_tokens": max_tokens, "temperature": temperature, "stop": list(stop or []),
+                  **check_sampling(sampling)}
+        args, body = self._split(params)
 
         def request():
             return self._client.completions.create(
                 model=self.model, prompt=prompt, stream=True,
-                stream_options={"include_usage": True}, extra_body=self.extra_body,
-                **_drop_empty(params),
+                stream_options={"include_usage": True}, extra_body=body, **args,
             )
 
         text, usage, finish, latency = self._stream(request, lambda choice: choice.text, on_token,
@@ -86,6 +96,21 @@ class OpenAIEngine:
         return LLMCall(engine=self.engine, model=self.model, kind="completion", messages=None,
                        prompt=prompt, completion=text, usage=usage, latency_s=latency,
                        finish_reason=finish, params=params)
+
+    def _response_format(self, schema: dict) -> dict:
+        """llama.cpp's server takes a schema inside `json_object`; vLLM and hosted APIs take
+        OpenAI's `json_schema`. Both constrain decoding to the schema."""
+        if self.engine == "embedded":
+            return {"type": "json_object", "schema": schema}
+        return {"type": "json_schema", "json_schema": {"name": "reply", "schema": schema}}
+
+    def _split(self, params: dict) -> tuple[dict, dict]:
+        """Client arguments and extra body fields (top_k, min_p, ... are not OpenAI's)."""
+        args = {k: v for k, v in _drop_empty(params).items()
+                if k in {"max_tokens", "temperature", "stop", "response_format"} | _CLIENT_SAMPLING}
+        body = {**self.extra_body, **{k: v for k, v in params.items() if k not in args
+                                      and k not in {"stop"}}}
+        return args, body
 
     def _stream(self, request: Callable, piece_of: Callable, on_token: TokenSink | None, *,
                 prompt_chars: int):

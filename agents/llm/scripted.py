@@ -6,7 +6,7 @@ import re
 import time
 from collections.abc import Callable, Iterable, Sequence
 
-from agents.llm.types import ChatMessage, LLMCall, LLMError, TokenSink, Usage
+from agents.llm.types import ChatMessage, LLMCall, LLMError, Sampling, TokenSink, Usage, check_sampling
 
 Script = Callable[[list[ChatMessage] | str], str]
 
@@ -31,8 +31,9 @@ class ScriptedEngine:
 
     def chat(self, messages: Sequence[ChatMessage], *, max_tokens: int = 256,
              temperature: float = 0.7, stop: Sequence[str] | None = None,
-             on_token: TokenSink | None = None) -> LLMCall:
-        """Answer a chat request from the script."""
+             on_token: TokenSink | None = None, json_schema: dict | None = None,
+             sampling: Sampling | None = None) -> LLMCall:
+        """Answer a chat request from the script (a schema is recorded, not enforced)."""
         msgs = [dict(m) for m in messages]
         text = self._emit(self._next(msgs), max_tokens, stop, on_token)
         call = LLMCall(engine=self.engine, model=self.model, kind="chat", messages=msgs,
@@ -40,12 +41,15 @@ class ScriptedEngine:
                        usage=Usage(count_tokens(" ".join(m["content"] for m in msgs)),
                                    count_tokens(text)),
                        latency_s=0.0, finish_reason="stop",
-                       params={"max_tokens": max_tokens, "temperature": temperature})
+                       params={"max_tokens": max_tokens, "temperature": temperature,
+                               **check_sampling(sampling),
+                               **({"json_schema": json_schema} if json_schema else {})})
         self.calls.append(call)
         return call
 
     def complete(self, prompt: str, *, max_tokens: int = 256, temperature: float = 0.7,
-                 stop: Sequence[str] | None = None, on_token: TokenSink | None = None) -> LLMCall:
+                 stop: Sequence[str] | None = None, on_token: TokenSink | None = None,
+                 sampling: Sampling | None = None) -> LLMCall:
         """Continue a prompt from the script."""
         raw = self._next(prompt)
         text = self._emit(raw, max_tokens, stop, on_token)
@@ -54,7 +58,8 @@ class ScriptedEngine:
                        prompt=prompt, completion=text,
                        usage=Usage(count_tokens(prompt), count_tokens(text)), latency_s=0.0,
                        finish_reason=finish,
-                       params={"max_tokens": max_tokens, "temperature": temperature})
+                       params={"max_tokens": max_tokens, "temperature": temperature,
+                               **check_sampling(sampling)})
         self.calls.append(call)
         return call
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Literal, Protocol, TypedDict
 
@@ -13,6 +13,12 @@ class ChatMessage(TypedDict):
 
 
 TokenSink = Callable[[str], None]
+
+# Sampling parameters beyond temperature that a caller may pin (engines' defaults differ:
+# vLLM's top_k/min_p are not llama.cpp's). Unknown keys are refused, not passed on.
+SAMPLING_KEYS = frozenset({"top_p", "top_k", "min_p", "seed", "presence_penalty",
+                           "frequency_penalty", "repeat_penalty"})
+Sampling = Mapping[str, float | int]
 
 
 @dataclass(frozen=True)
@@ -61,6 +67,8 @@ class LLM(Protocol):
         temperature: float = 0.7,
         stop: Sequence[str] | None = None,
         on_token: TokenSink | None = None,
+        json_schema: dict | None = None,
+        sampling: Sampling | None = None,
     ) -> LLMCall: ...
 
     def complete(
@@ -71,4 +79,14 @@ class LLM(Protocol):
         temperature: float = 0.7,
         stop: Sequence[str] | None = None,
         on_token: TokenSink | None = None,
+        sampling: Sampling | None = None,
     ) -> LLMCall: ...
+
+
+def check_sampling(sampling: Sampling | None) -> dict:
+    """The sampling parameters as a dict, refusing names no engine here understands."""
+    unknown = set(sampling or {}) - SAMPLING_KEYS
+    if unknown:
+        raise ValueError(f"unknown sampling parameter(s) {sorted(unknown)}; "
+                         f"allowed: {', '.join(sorted(SAMPLING_KEYS))}")
+    return dict(sampling or {})

@@ -8,8 +8,8 @@ from pathlib import Path
 import pytest
 
 from agents.math import answers_match, extract_answer, gold_final_answer, numbers_in
+from tests.conftest import DATA
 
-DATA = Path(__file__).resolve().parents[3] / "shared" / "data"
 
 
 @pytest.mark.parametrize(

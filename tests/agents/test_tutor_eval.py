@@ -7,8 +7,9 @@ import pytest
 from agents.eval.tutor_eval import DatasetError, build_report, load_dataset, run_dialogue, select
 from agents.llm import ScriptedEngine
 from agents.tracing import Tracer
+from tests.conftest import DATA
 
-DEV = "/work/shared/data/mathdial/dev.jsonl"
+DEV = str(DATA / "mathdial" / "dev.jsonl")
 ITEM = {"qid": 7, "question": "3 bags of 6 apples. How many apples?",
         "ground_truth": "3 * 6 = 18\n 18", "student_incorrect_solution": "3 + 6 = 9\n 9",
         "student_profile": "Ana is a 7th grade student. She mixes up operations."}

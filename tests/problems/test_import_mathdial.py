@@ -5,9 +5,10 @@ import pytest
 from django.core.management import CommandError, call_command
 
 from apps.problems.models import Problem, StudentSolution
+from tests.conftest import DATA
 
 pytestmark = pytest.mark.django_db
-DEV = "/work/shared/data/mathdial/dev.jsonl"
+DEV = str(DATA / "mathdial" / "dev.jsonl")
 
 
 def test_mathdial_dialogues_become_problems_with_incorrect_solutions(tmp_path):

@@ -4,6 +4,7 @@ import json
 from pathlib import Path
 
 import pytest
+from django.conf import settings
 from django.core.management import CommandError, call_command
 from django.test import override_settings
 
@@ -23,8 +24,7 @@ from tests.conftest import make_user
 
 pytestmark = pytest.mark.django_db
 
-CATEGORIES = (Path(__file__).resolve().parents[2] / "apps" / "problems" / "data"
-              / "cogtutorbugs_categories.json")
+CATEGORIES = settings.DATA_DIR / "cogtutorbugs" / "categories.json"
 ENTRY = {"key": "frac:add-denominators", "name": "Adds denominators",
          "description": "Adds fractions by adding tops and bottoms.", "source": "teacher notes",
          "licence": "CC BY 4.0", "skill": "fractions", "example_wrong_work": "1/2 + 1/3 = 2/5"}

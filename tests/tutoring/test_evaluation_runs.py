@@ -10,8 +10,9 @@ from django.core.management import CommandError, call_command
 from apps.traces.models import Run
 from apps.tutoring.models import EvaluationRun, TutoringSession
 from tests.conftest import make_user
+from tests.conftest import DATA
 
-DEV = "/work/shared/data/mathdial/dev.jsonl"
+DEV = str(DATA / "mathdial" / "dev.jsonl")
 
 
 @pytest.fixture

@@ -1,12 +1,11 @@
-from pathlib import Path
-
+from django.conf import settings
 from django.core.management.base import BaseCommand
 from django.db import transaction
 
 from apps.accounts.models import Classroom, Enrolment, School, User
 from apps.problems.importers import import_gsm8k
 
-DEMO_PROBLEMS = Path(__file__).resolve().parents[3] / "problems" / "data" / "gsm8k_test_50.jsonl"
+DEMO_PROBLEMS = settings.DATA_DIR / "gsm8k" / "test_50.jsonl"
 DEMO_USERS = [
     ("admin", User.Role.ADMIN), ("teacher", User.Role.TEACHER),
     ("student1", User.Role.STUDENT), ("student2", User.Role.STUDENT),

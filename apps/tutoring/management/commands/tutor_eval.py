@@ -16,7 +16,7 @@ class Command(BaseCommand):
 
     def add_arguments(self, parser):
         parser.add_argument("--dataset", required=True, type=Path,
-                            help="JSONL file in the format of shared/data/mathdial/dev.jsonl")
+                            help="JSONL file in the format of data/mathdial/dev.jsonl")
         parser.add_argument("--tutor", required=True, choices=TUTORS)
         parser.add_argument("--engine", required=True, choices=ENGINES)
         parser.add_argument("--student-engine", choices=ENGINES, default=None)
