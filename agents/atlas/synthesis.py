@@ -11,9 +11,9 @@ import json
 import re
 from dataclasses import dataclass, replace
 
-from agents.llm.structured import parse_json_object
 from agents.atlas.memory import Cue, LearningMemory, Pamphlet, PlaybookEntry
 from agents.atlas.playbook import shares_most_words
+from agents.llm.structured import parse_json_object
 from agents.llm.types import LLM, LLMError
 from agents.math import numbers_in
 

@@ -9,8 +9,7 @@ from django.core.management import CommandError, call_command
 
 from apps.traces.models import Run
 from apps.tutoring.models import EvaluationRun, TutoringSession
-from tests.conftest import make_user
-from tests.conftest import DATA
+from tests.conftest import DATA, make_user
 
 DEV = str(DATA / "mathdial" / "dev.jsonl")
 
