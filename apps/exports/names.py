@@ -27,12 +27,12 @@ NOT_NAMES = frozenset({"student", "teacher", "annotator", "admin", "tutor", "use
 ORDINARY_WORDS = frozenset([
     "will", "may", "mark", "bill", "pat", "rose", "grace", "hope", "joy", "faith", "art", "sue", "rob",
     "jack", "frank", "guy", "ray", "dawn", "summer", "june", "april", "august", "amber", "ruby", "penny",
-    "sandy", "drew", "chase", "hunter", "gene", "victor", "cliff", "glen", "dale", "lily", "iris", "holly",
-    "ivy", "jade", "pearl", "violet", "sky", "river", "brook", "wade", "miles", "carol", "carl", "don",
-    "dean", "earl", "forest", "hazel", "heath", "herb", "gay", "honor", "lane", "lee", "max", "nick",
-    "norm", "page", "reed", "rich", "rusty", "sal", "skip", "tom", "ted", "tim", "sterling", "stone",
+    "sandy", "drew", "chase", "hunter", "gene", "cliff", "glen", "dale", "lily", "iris", "holly",
+    "ivy", "jade", "pearl", "violet", "sky", "river", "brook", "wade", "miles", "carol",
+    "dean", "forest", "hazel", "heath", "herb", "gay", "honor", "lane", "max", "nick",
+    "norm", "page", "reed", "rich", "skip", "sterling", "stone",
     "bell", "king", "young", "white", "black", "brown", "green", "long", "little", "read", "wood", "hall",
-    "rice", "west", "ford", "cook", "well", "love", "star", "win", "sunny", "angel", "bob", "eve",
+    "rice", "west", "ford", "cook", "well", "love", "star", "win", "sunny", "angel",
 ])
 
 COMPOUND = re.compile(r"[^\W_]+(?:[._\-'’][^\W_]+)*")  # words joined by separators, no spaces

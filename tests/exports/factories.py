@@ -29,10 +29,7 @@ def take_turns(session: TutoringSession, exchanges, *, replies=None) -> Scripted
 
 def tutoring_session(student, problem, *, classroom=None, turns=None) -> TutoringSession:
     """A live session: `turns` alternate student / tutor text, the tutor's scripted by its reply."""
-    session = tutoring.start_session(student, problem)
-    if classroom is not None and session.classroom_id != classroom.pk:
-        TutoringSession.objects.filter(pk=session.pk).update(classroom=classroom)
-        session.refresh_from_db()
+    session = TutoringSession.objects.create(student=student, problem=problem, classroom=classroom)
     turns = turns or [("student", "I got 17."), ("tutor", "How did you get 17?")]
     students = [text for author, text in turns if author == "student"]
     tutors = [text for author, text in turns if author == "tutor"]
