@@ -117,12 +117,12 @@ def write_dataset(records: Iterable[Record | Skipped], *, format_name: str, file
             if privacy.excludes(meta.learner_id):
                 tally(seen, "excluded_opted_out")
                 continue
-            if not filters.admits(meta):
-                tally(seen, "filtered_out")
-                continue
-            if isinstance(record, Skipped):
+            if isinstance(record, Skipped):  # before the filters: it has no provenance to match
                 counts["unusable"] += 1
                 tally(seen, "", record.reason)
+                continue
+            if not filters.admits(meta):
+                tally(seen, "filtered_out")
                 continue
             if not isinstance(record, fmt.reads):
                 raise ExportError(f"format {fmt.name} reads {fmt.reads.__name__} records, "
