@@ -43,6 +43,12 @@ UMLAUTS = str.maketrans({"ä": "ae", "ö": "oe", "ü": "ue", "Ä": "Ae", "Ö": "
                          "ß": "ss", "ø": "oe", "Ø": "Oe", "æ": "ae", "Æ": "Ae", "å": "aa", "Å": "Aa"})
 CONTRACTED = re.compile(r"(?<=[a-z])([aou])e")
 PLACEHOLDER = "[name]"
+POSSESSIVE = re.compile(r"['’]s$", re.IGNORECASE)
+SEPARATORS = re.compile(r"[._\-'’]")
+NOT_LETTERS = re.compile(r"[\W\d_]+")
+# bytes.translate + split tokenises ASCII text ~3x faster than a regex: letters to lower case,
+# everything else to a space.
+ASCII_LETTERS = bytes(ord(chr(c).lower()) if chr(c).isalpha() else 32 for c in range(128)) + b" " * 128
 
 
 def fold(text: str) -> str:
@@ -66,7 +72,7 @@ def name_spellings(word: str) -> frozenset[str]:
 def name_words(value: str) -> list[str]:
     """The words of a name or username: split at separators and digits, 3+ letters, no role words."""
     words = []
-    for word in re.split(r"[\W\d_]+", value or ""):
+    for word in NOT_LETTERS.split(value or ""):
         if len(word) >= MIN_NAME_LENGTH and fold(word) not in NOT_NAMES:
             words.append(word)
     return words
@@ -98,8 +104,8 @@ class NameScrubber:
                     if form in ORDINARY_WORDS:
                         self.ordinary.add(form)
         # ASCII texts skip the full pass unless a word (or its plural) is a spelling.
-        self._triggers = frozenset(self.owners) | {f + "s" for f in self.owners} | {
-            f + "es" for f in self.owners}
+        self._triggers = frozenset(w.encode() for f in self.owners if f.isascii()
+                                   for w in (*re.findall(r"[a-z]+", f), f + "s", f + "es"))
 
     def __bool__(self) -> bool:
         return bool(self.owners)
@@ -123,7 +129,7 @@ class NameScrubber:
     def _might_mention(self, text: str) -> bool:
         if not text.isascii():
             return True
-        return not self._triggers.isdisjoint(re.findall(r"[a-z]+", text.lower()))
+        return not self._triggers.isdisjoint(text.encode().translate(ASCII_LETTERS).split())
 
     def scrub(self, text: str) -> str:
         if not self.owners or not self._might_mention(text):
@@ -134,9 +140,9 @@ class NameScrubber:
         out, last = [], 0
         for i, match in enumerate(compounds):
             core, ending = match[0], ""
-            if re.search(r"['’]s$", core, re.IGNORECASE):
+            if POSSESSIVE.search(core):
                 core, ending = core[:-2], core[-2:]
-            joined = re.sub(r"[._\-'’]", "", core)
+            joined = SEPARATORS.sub("", core)
             if joined != core:  # O'Neil, liam.chen: the compound as one name
                 owners, ordinary = self._owners(joined)
                 if owners and not ordinary:
