@@ -10,7 +10,6 @@ evaluation's greeting are context of later turns, never targets.
 
 from __future__ import annotations
 
-from collections import defaultdict
 from collections.abc import Iterator
 from datetime import UTC, datetime, time
 
@@ -82,10 +81,13 @@ class TutoringConversations:
         return self._turns(filters).count()
 
     def records(self, filters: ExportFilters) -> Iterator[Conversation | Skipped]:
+        rows: list = []  # the current session's turns with a context; a session may span chunks
         for chunk in chunks(self._turns(filters)):
             contexts = engine_contexts(chunk)
-            by_session: dict[int, list] = defaultdict(list)
             for turn in chunk:
+                if rows and rows[-1][0].session_id != turn.session_id:
+                    yield from self._targets(rows)
+                    rows = []
                 session = turn.session
                 context = contexts.get(turn.pk)
                 meta = RecordMeta(conversation_id=f"tutoring-{session.pk}", source=self.source,
@@ -96,9 +98,11 @@ class TutoringConversations:
                 if context is None:
                     yield Skipped(meta, NO_CONTEXT)
                     continue
-                by_session[session.pk].append(
-                    (turn, meta, (*context.messages, Message("assistant", turn.text))))
-            for rows in by_session.values():
-                metas = {turn.pk: meta for turn, meta, _ in rows}
-                for turn, whole in targets([(turn, whole) for turn, _, whole in rows]):
-                    yield Conversation(meta=metas[turn.pk], messages=whole)
+                rows.append((turn, meta, (*context.messages, Message("assistant", turn.text))))
+        yield from self._targets(rows)
+
+    @staticmethod
+    def _targets(rows: list) -> Iterator[Conversation]:
+        metas = {turn.pk: meta for turn, meta, _ in rows}
+        for turn, whole in targets([(turn, whole) for turn, _, whole in rows]):
+            yield Conversation(meta=metas[turn.pk], messages=whole)
