@@ -199,8 +199,8 @@ def test_leap_run_sends_peer_summaries_in_later_prompts():
     _, engine, _ = run_scripted(run_leap)
     prompts = [c.prompt or "" for c in engine.calls]
 
-    # the first prompts hold only the example summary (instruction and preamble) of upstream's shape
-    assert all(p.count("</summarize>") == 2 and "Peer 1" not in p for p in prompts[:3])
+    # the first prompts hold only the tag instruction and the example summary, twice (user, preamble)
+    assert all(p.count("</summarize>") == 3 and "Peer 1" not in p for p in prompts[:3])
     assert prompts[0].startswith("<|im_start|>user\n" + PROBLEM)
     assert "<|im_start|>assistant\nOkay, so I have this math problem." in prompts[0]
     fixing = [p for p in prompts if WRONG in p and p.endswith("</comment>\n\n" + REFLECT)]
