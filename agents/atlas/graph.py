@@ -26,7 +26,7 @@ from typing import Annotated, TypedDict
 
 from langgraph.graph import END, START, StateGraph
 from langgraph.runtime import Runtime
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, Field, field_validator
 
 from agents.atlas import prompts
 from agents.atlas.lanes import Lane
@@ -42,23 +42,36 @@ from agents.math import extract_answer, numbers_in
 from agents.tracing import TracedLLM, Tracer
 
 
+# Length bounds go in the schema only (json_schema_extra): they keep a constrained small
+# engine's JSON inside the teacher's token budget, and an unconstrained reply is not refused.
 class Validation(BaseModel):
     """Upstream's validation reply."""
 
     valid: bool
-    guidance: str | None = Field(default=None, max_length=600)
+    guidance: str = Field("", json_schema_extra={"maxLength": 240})
+
+    @field_validator("guidance", mode="before")
+    @classmethod
+    def _null_is_empty(cls, value):
+        return "" if value is None else value
 
 
 class PlanStep(BaseModel):
     id: int
-    description: str = Field(max_length=300)
+    description: str = Field(json_schema_extra={"maxLength": 120})
 
 
 class ReviewedPlan(BaseModel):
     """Upstream's plan-review reply: the corrected (or original) plan and any concerns."""
 
-    steps: list[PlanStep] = Field(min_length=1, max_length=8)
-    concerns: list[str] | None = Field(default=None, max_length=3)
+    steps: list[PlanStep] = Field(min_length=1, json_schema_extra={"maxItems": 4})
+    concerns: list[Annotated[str, Field(json_schema_extra={"maxLength": 160})]] = Field(
+        default_factory=list, json_schema_extra={"maxItems": 2})
+
+    @field_validator("concerns", mode="before")
+    @classmethod
+    def _null_is_none(cls, value):
+        return [] if value is None else value
 
 
 @dataclass(frozen=True)
@@ -217,7 +230,7 @@ def review_plan(state: AtlasState, runtime: Ctx) -> dict:
     if reply.value is None:  # upstream keeps the student's plan when the review has no steps
         return {"plan_guidance": "", "usage": teacher.usage()}
     steps = "\n".join(f"{n}. {s.description.strip()}" for n, s in enumerate(reply.value.steps, 1))
-    concerns = " ".join(c.strip() for c in reply.value.concerns or [] if c.strip())
+    concerns = " ".join(c.strip() for c in reply.value.concerns if c.strip())
     return {"plan": steps, "plan_guidance": _shorten(concerns), "usage": teacher.usage()}
 
 
