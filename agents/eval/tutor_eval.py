@@ -19,7 +19,14 @@ from langgraph.checkpoint.memory import InMemorySaver
 from agents.eval.dialogue_metrics import aggregate, bootstrap_ci, success_and_telling
 from agents.graphs.detection import MisconceptionDetector
 from agents.graphs.guard import final_value
-from agents.graphs.simulated_student import StudentSeed, opening_turn, student_turn
+from agents.graphs.simulated_student import (
+    UPSTREAM_TOKENS,
+    StudentSeed,
+    opening_turn,
+    student_turn,
+    upstream_student_reply,
+    upstream_text,
+)
 from agents.graphs.tutor import run_tutor_turn
 from agents.llm import LLM, ChatMessage
 from agents.tracing import TracedLLM, Tracer
@@ -32,23 +39,7 @@ TUTORS = ("tutorgraph", "baseline")
 # the student states the answer, a yielding chat student at 0.4, a baseline without solution).
 PROTOCOLS = ("mathdial", "tutorgraph")
 MATHDIAL_PAIRS = 4
-MATHDIAL_TOKENS = 512
 MATHDIAL_GREETING = "Hi {name}! Could you walk me through your solution?"
-MATHDIAL_STUDENT_PROMPT = """
-Student Persona: (STUDENT PERSONA)
-
-Math problem: (MATH PROBLEM)
-
-Student solution: (STUDENT SOLUTION)
-
-Context: (STUDENT NAME) thinks their answer is correct. Only when the teacher provides several good \
-reasoning questions, (STUDENT NAME) understands the problem and corrects the solution. (STUDENT NAME) \
-can use calculator and thus makes no calculation errors. Send <EOM> tag at end of the student message.
-
-(DIALOG HISTORY)
-
-Student:
-"""
 MATHDIAL_TEACHER_PROMPT = ("A tutor and a student work together to solve the following math word "
                            "problem. \n") + """Math problem: {problem}
 The correct solution is as follows:
@@ -144,42 +135,15 @@ def _student_side(turns: list[dict]) -> list[ChatMessage]:
             for t in turns]
 
 
-def _upstream_text(text: str) -> str:
-    """Upstream's `Message` keeps a turn's newlines as a literal backslash-n."""
-    return text.replace("\n", "\\n")
-
-
-def mathdial_student_prompt(item: MathDialItem, turns: Sequence[dict]) -> str:
-    """Upstream's student prompt: persona, problem, wrong solution, context, the dialogue so far."""
-    history = "<EOM>\n\n".join(f"{t['speaker'].capitalize()}: {_upstream_text(t['text'])}"
-                                for t in turns)
-    return (MATHDIAL_STUDENT_PROMPT.replace("(STUDENT PERSONA)", item.profile)
-            .replace("(STUDENT SOLUTION)", item.incorrect_solution)
-            .replace("(MATH PROBLEM)", item.question)
-            .replace("(STUDENT NAME)", item.student_name).replace("(DIALOG HISTORY)", history))
-
-
-def mathdial_student_reply(llm: LLM, item: MathDialItem, turns: Sequence[dict], *,
-                           tracer: Tracer) -> str:
-    """One upstream student turn: a completion at temperature 0, 512 tokens, stop at Teacher:."""
-    with tracer.span("mathdial_student"):
-        call = TracedLLM(llm, tracer).complete(
-            mathdial_student_prompt(item, turns), max_tokens=MATHDIAL_TOKENS, temperature=0.0,
-            stop=["Teacher:", "teacher:"])
-    text = call.completion.strip()
-    return (text.replace("Student:", "").replace(item.student_name + ":", "")
-            .replace("<EOM>", "").strip("\n").strip())
-
-
 def mathdial_baseline_reply(llm: LLM, item: MathDialItem, turns: Sequence[dict], *,
                             tracer: Tracer) -> str:
     """Upstream's ChatGPT teacher: the correct solution in the system prompt, temperature 0."""
     messages = [{"role": "system", "content": MATHDIAL_TEACHER_PROMPT.format(
         problem=item.question, ground_truth=item.ground_truth)},
         *({"role": "assistant" if t["speaker"] == "teacher" else "user",
-           "content": _upstream_text(t["text"])} for t in turns)]
+           "content": upstream_text(t["text"])} for t in turns)]
     with tracer.span("baseline_turn"):
-        call = TracedLLM(llm, tracer).chat(messages, max_tokens=MATHDIAL_TOKENS, temperature=0.0,
+        call = TracedLLM(llm, tracer).chat(messages, max_tokens=UPSTREAM_TOKENS, temperature=0.0,
                                            stop=["Student:", "student:"])
     return call.completion.strip()
 
@@ -251,13 +215,15 @@ def _run_mathdial(item: MathDialItem, *, tutor: str, tutor_llm: LLM, student_llm
                   tracer: Tracer, k_max: int, max_tokens: int, telling_budget_turn: int,
                   detector: MisconceptionDetector | None) -> dict:
     """Upstream's `gpt_baseline.py` loop: greeting, then 4 x (student, teacher), no early stop."""
+    seed = StudentSeed(problem=item.question, incorrect_solution=item.incorrect_solution,
+                       profile=item.profile, gold_answer=item.ground_truth)
     turns: list[dict] = [{"speaker": "teacher", "text": MATHDIAL_GREETING.format(
         name=item.student_name), "move": "generic", "guard": [], "detections": []}]
     checkpointer = InMemorySaver()
     with tracer.span("dialogue", qid=item.qid, line=item.line, tutor=tutor, protocol="mathdial"):
         for _ in range(MATHDIAL_PAIRS):
-            turns.append({"speaker": "student",
-                          "text": mathdial_student_reply(student_llm, item, turns, tracer=tracer)})
+            turns.append({"speaker": "student", "text": upstream_student_reply(
+                student_llm, seed, item.student_name, turns, tracer=tracer)})
             if tutor == "baseline":
                 turns.append({"speaker": "teacher", "move": "", "guard": [], "detections": [],
                               "text": mathdial_baseline_reply(tutor_llm, item, turns,
