@@ -91,6 +91,9 @@ def test_run_page_shows_results_lanes_memory_and_the_failure(admin_client, gsm8k
     assert 'id="lane-windows"' in page and "<td>1–6</td><td>3</td><td>3</td><td>0</td>" in page
     assert "high streak of 3" in page and "I add them" in page and "Learning memory versions" in page
     assert "+    &quot;text&quot;: &quot;Multiply the number of groups" in page
+    assert "student self-retry" in page and "sent back" in page  # the teacher's verdict, no gold
+    assert "other probe: auto: high streak of 3" in page
+    assert "the llm probe chose the lane; the other agreed in 6 of 6 sessions" in page
 
     services.fail(experiment, "problem 3: LLMError: engine down")
     progress = admin_client.get(f"/lab/{experiment.pk}/progress/").content.decode()
