@@ -123,7 +123,7 @@ def llm_probe(llm: LLM, task: str, records: Sequence[HistoryRecord], *,
     except LLMError as exc:
         return ProbeDecision("paired", f"probe failed ({exc}); fallback paired", "probe_error")
     if reply.value is not None:
-        return ProbeDecision(reply.value.mode, f"probe: {reply.value.mode}", "capability_probe",
+        return ProbeDecision(reply.value.mode, f"mode {reply.value.mode}", "capability_probe",
                              reply.value.confidence, reply.call)
     raw = parse_json_object(reply.call.completion) or {}
     confidence = raw.get("confidence")

@@ -34,6 +34,8 @@ def atlas_report(experiment: Experiment, window: int = ATLAS_WINDOW) -> dict:
                   "tokens": _sum_tokens(mine), "calls": _sum_usage(mine, "calls"),
                   "cost_usd": usage_cost(_usage(mine), prices)}
             for arm, mine in by_arm.items() if mine}
+    for a in arms.values():
+        a["cost_total_usd"] = round(sum(a["cost_usd"].values()), 6)
     thirds = _thirds(atlas)
     return {
         "kind": "atlas", "params": experiment.params, "n": len(atlas),

@@ -492,7 +492,7 @@ def test_both_probes_decide_on_the_same_history_in_a_session():
     store.record_reward("k", score_answer("Final answer: 5/6", "5/6"), "paired")
     session = run_atlas_session(ScriptedEngine(student_reply), teacher([USEFUL], {"mode": "coach"}),
                                 AtlasTask("What is 1/2 + 1/3?", "5/6"), store, "k")
-    assert session.lane == "coach" and session.probe_reason.startswith("llm probe: probe: coach")
+    assert session.lane == "coach" and session.probe_reason.startswith("llm probe: mode coach")
     assert session.probe_alt.startswith("paired: ")  # the rule set on one reward of 1.0
     assert session.usage["probe"]["calls"] == 1
 
