@@ -25,11 +25,13 @@ from agents.tracing import Tracer
 
 # Upstream's prompt shape (LeaP leap/prompts.py, 589ff64) for chat models: the chat template,
 # a user turn with the tag instruction and an example summary, and a pre-filled assistant
-# preamble that repeats the instruction. The example is ours (a GSM8K-sized one), not upstream's.
+# preamble that repeats the instruction. The example is ours, a GSM8K-sized one without numbers:
+# a small model copies an example's numbers into its own answers (seen on SmolLM2-135M).
 EXAMPLE_SUMMARY = (
     "<summarize> In short, my current key insights about this problem are: find how many were "
-    "sold first, then subtract from the start and add what was made later. And my current "
-    "progress is: 3/4 of 48 is 36 sold, so 48 - 36 = 12 are left. </summarize>")
+    "sold first, then subtract that from the starting amount and add what was made later. And "
+    "my current progress is: I have worked out how many were sold and how many are left; next I "
+    "add what was made later. </summarize>")
 LEAP_INSTRUCTION = (
     "Please reason step by step, and when you get some intermediate results, please summarize "
     "them enclosed with <summarize> </summarize> and you will get the comments from peers. For "
