@@ -85,10 +85,17 @@ LOGIN_REDIRECT_URL = "home"
 LOGOUT_REDIRECT_URL = "login"
 
 REDIS_URL = env("REDIS_URL", "redis://127.0.0.1:6379/0")
+REDIS_CONNECT_TIMEOUT_S = float(env("REDIS_CONNECT_TIMEOUT_S", "5"))
 CHANNEL_LAYERS = {
     "default": {
         "BACKEND": "channels_redis.core.RedisChannelLayer",
-        "CONFIG": {"hosts": [REDIS_URL], "prefix": env("CHANNELS_PREFIX", "tutorgraph")},
+        "CONFIG": {
+            # redis-py >= 8 defaults socket_timeout to 5 s, which aborts the layer's blocking
+            # 5 s BZPOPMIN receive (channels_redis#422): no read timeout, a bounded connect.
+            "hosts": [{"address": REDIS_URL, "socket_timeout": None,
+                       "socket_connect_timeout": REDIS_CONNECT_TIMEOUT_S}],
+            "prefix": env("CHANNELS_PREFIX", "tutorgraph"),
+        },
     }
 }
 CACHES = {"default": {"BACKEND": "django.core.cache.backends.redis.RedisCache",
