@@ -131,6 +131,11 @@ TUTOR_REPLY_MAX_TOKENS = int(env("TUTOR_REPLY_MAX_TOKENS", "160"))
 LLM_RATE_LIMIT_PER_MINUTE = int(env("LLM_RATE_LIMIT_PER_MINUTE", "20"))
 STREAM_REPLAY_TTL_S = int(env("STREAM_REPLAY_TTL_S", "3600"))
 TUTOR_STALE_TURN_S = int(env("TUTOR_STALE_TURN_S", "900"))
+# A worker renews the lease of the turn it runs every TUTOR_HEARTBEAT_S; a session's socket
+# checks every TUTOR_LEASE_CHECK_S for leases past TUTOR_LEASE_S (the worker died) and retries.
+TUTOR_LEASE_S = int(env("TUTOR_LEASE_S", "15"))
+TUTOR_HEARTBEAT_S = float(env("TUTOR_HEARTBEAT_S", "5"))
+TUTOR_LEASE_CHECK_S = float(env("TUTOR_LEASE_CHECK_S", "10"))
 EXPORTS_ROOT = Path(env("EXPORTS_ROOT", str(BASE_DIR / "var" / "exports")))
 CANDIDATE_PAIR_SHARE = float(env("CANDIDATE_PAIR_SHARE", "0.0"))
 # Misconception detector: `full` (retrieve + LLM rerank), `retrieval` or `llm`; entries retrieved.
