@@ -5,6 +5,7 @@ import re
 from channels.routing import URLRouter
 from channels.testing import WebsocketCommunicator
 
+from apps.classroom.routing import websocket_urlpatterns as classroom_urlpatterns
 from apps.tutoring.routing import websocket_urlpatterns
 
 TOKEN = re.compile(r'data-seq="(\d+)">(.*?)</span>', re.S)
@@ -32,6 +33,15 @@ async def frames_until_final(ws: WebsocketCommunicator, turn_id: int) -> list[st
         frames.append(frame)
         if f'id="turn-{turn_id}"' in frame and 'hx-swap-oob="outerHTML"' in frame:
             return frames
+
+
+async def connect_path(user, path: str) -> WebsocketCommunicator:
+    """Connect as `user` to any of the app's sockets (session or monitor) by path."""
+    ws = WebsocketCommunicator(URLRouter(websocket_urlpatterns + classroom_urlpatterns), path)
+    ws.scope["user"] = user
+    connected, _ = await ws.connect()
+    assert connected
+    return ws
 
 
 def token_events(frames: list[str]) -> list[tuple[int, str]]:
