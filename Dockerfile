@@ -17,5 +17,6 @@ COPY apps apps
 COPY config config
 RUN pip install --no-cache-dir --no-deps --no-build-isolation .
 COPY . .
-RUN DJANGO_SECRET_KEY=build python manage.py collectstatic --noinput
+# DEBUG off, as the stack runs: the manifest of hashed names WhiteNoise serves is written.
+RUN DJANGO_DEBUG=false DJANGO_SECRET_KEY=build-only python manage.py collectstatic --noinput
 EXPOSE 8000

@@ -143,6 +143,7 @@ MISCONCEPTION_METHOD = env("MISCONCEPTION_METHOD", "full")
 MISCONCEPTION_TOP_K = int(env("MISCONCEPTION_TOP_K", "5"))
 LOGIN_MAX_FAILURES = int(env("LOGIN_MAX_FAILURES", "5"))
 LOGIN_THROTTLE_S = int(env("LOGIN_THROTTLE_S", "900"))
+LOGIN_ADDRESS_PER_MINUTE = int(env("LOGIN_ADDRESS_PER_MINUTE", "60"))
 
 STATIC_URL = "static/"
 STATICFILES_DIRS = [BASE_DIR / "static"]
@@ -157,6 +158,18 @@ USE_TZ = True
 SESSION_COOKIE_HTTPONLY = True
 CSRF_COOKIE_HTTPONLY = False
 X_FRAME_OPTIONS = "DENY"
+# Production (DEBUG off, as compose.yaml runs it) sits behind a TLS proxy that sets
+# X-Forwarded-Proto: cookies only over HTTPS, HSTS, HTTP redirected (`check --deploy` clean).
+SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+SECURE_SSL_REDIRECT = env_bool("DJANGO_SECURE_SSL_REDIRECT", not DEBUG)
+SESSION_COOKIE_SECURE = CSRF_COOKIE_SECURE = not DEBUG
+SECURE_HSTS_SECONDS = int(env("DJANGO_HSTS_SECONDS", "0" if DEBUG else "31536000"))
+SECURE_HSTS_INCLUDE_SUBDOMAINS = SECURE_HSTS_PRELOAD = not DEBUG
+if not DEBUG:  # hashed, compressed files from collectstatic, served by WhiteNoise
+    STORAGES = {
+        "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+        "staticfiles": {"BACKEND": "whitenoise.storage.CompressedManifestStaticFilesStorage"},
+    }
 AUTH_PASSWORD_VALIDATORS = [] if DEBUG else [
     {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},
 ]
