@@ -51,7 +51,7 @@
     box.replaceChildren();
     items.forEach(function (item, index) {
       const div = document.createElement("div");
-      div.className = "turn student outbox-item";
+      div.className = "turn outbox-item";
       div.dataset.clientId = item.id;
       const who = document.createElement("div");
       who.className = "who";

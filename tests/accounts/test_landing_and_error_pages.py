@@ -28,6 +28,15 @@ def test_an_unknown_address_gets_the_styled_404_not_the_url_list():
     assert "Page not found" in html and "topbar" in html and "URLconf" not in html
 
 
+def test_the_styled_404_shows_with_debug_on_too(settings):
+    settings.DEBUG = True  # as `make run` runs
+    client = Client()
+    client.force_login(make_user("alice"))
+    html = client.get("/no/such/page/").content.decode()
+    assert "Page not found" in html and "topbar" in html
+    assert "Using the URLconf" not in html and "[name='problem_list']" not in html
+
+
 def test_a_page_of_another_role_gets_the_styled_403():
     client = Client()
     client.force_login(make_user("ann", "annotator"))
