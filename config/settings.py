@@ -46,6 +46,7 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    "config.error_pages.SiteNotFoundMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
@@ -85,10 +86,17 @@ LOGIN_REDIRECT_URL = "home"
 LOGOUT_REDIRECT_URL = "login"
 
 REDIS_URL = env("REDIS_URL", "redis://127.0.0.1:6379/0")
+REDIS_CONNECT_TIMEOUT_S = float(env("REDIS_CONNECT_TIMEOUT_S", "5"))
 CHANNEL_LAYERS = {
     "default": {
         "BACKEND": "channels_redis.core.RedisChannelLayer",
-        "CONFIG": {"hosts": [REDIS_URL], "prefix": env("CHANNELS_PREFIX", "tutorgraph")},
+        "CONFIG": {
+            # redis-py >= 8 defaults socket_timeout to 5 s, which aborts the layer's blocking
+            # 5 s BZPOPMIN receive (channels_redis#422): no read timeout, a bounded connect.
+            "hosts": [{"address": REDIS_URL, "socket_timeout": None,
+                       "socket_connect_timeout": REDIS_CONNECT_TIMEOUT_S}],
+            "prefix": env("CHANNELS_PREFIX", "tutorgraph"),
+        },
     }
 }
 CACHES = {"default": {"BACKEND": "django.core.cache.backends.redis.RedisCache",
@@ -124,6 +132,11 @@ TUTOR_REPLY_MAX_TOKENS = int(env("TUTOR_REPLY_MAX_TOKENS", "160"))
 LLM_RATE_LIMIT_PER_MINUTE = int(env("LLM_RATE_LIMIT_PER_MINUTE", "20"))
 STREAM_REPLAY_TTL_S = int(env("STREAM_REPLAY_TTL_S", "3600"))
 TUTOR_STALE_TURN_S = int(env("TUTOR_STALE_TURN_S", "900"))
+# A worker renews the lease of the turn it runs every TUTOR_HEARTBEAT_S; a session's socket
+# checks every TUTOR_LEASE_CHECK_S for leases past TUTOR_LEASE_S (the worker died) and retries.
+TUTOR_LEASE_S = int(env("TUTOR_LEASE_S", "15"))
+TUTOR_HEARTBEAT_S = float(env("TUTOR_HEARTBEAT_S", "5"))
+TUTOR_LEASE_CHECK_S = float(env("TUTOR_LEASE_CHECK_S", "10"))
 EXPORTS_ROOT = Path(env("EXPORTS_ROOT", str(BASE_DIR / "var" / "exports")))
 CANDIDATE_PAIR_SHARE = float(env("CANDIDATE_PAIR_SHARE", "0.0"))
 # Misconception detector: `full` (retrieve + LLM rerank), `retrieval` or `llm`; entries retrieved.
@@ -131,6 +144,7 @@ MISCONCEPTION_METHOD = env("MISCONCEPTION_METHOD", "full")
 MISCONCEPTION_TOP_K = int(env("MISCONCEPTION_TOP_K", "5"))
 LOGIN_MAX_FAILURES = int(env("LOGIN_MAX_FAILURES", "5"))
 LOGIN_THROTTLE_S = int(env("LOGIN_THROTTLE_S", "900"))
+LOGIN_ADDRESS_PER_MINUTE = int(env("LOGIN_ADDRESS_PER_MINUTE", "60"))
 
 STATIC_URL = "static/"
 STATICFILES_DIRS = [BASE_DIR / "static"]
@@ -145,6 +159,18 @@ USE_TZ = True
 SESSION_COOKIE_HTTPONLY = True
 CSRF_COOKIE_HTTPONLY = False
 X_FRAME_OPTIONS = "DENY"
+# Production (DEBUG off, as compose.yaml runs it) sits behind a TLS proxy that sets
+# X-Forwarded-Proto: cookies only over HTTPS, HSTS, HTTP redirected (`check --deploy` clean).
+SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+SECURE_SSL_REDIRECT = env_bool("DJANGO_SECURE_SSL_REDIRECT", not DEBUG)
+SESSION_COOKIE_SECURE = CSRF_COOKIE_SECURE = not DEBUG
+SECURE_HSTS_SECONDS = int(env("DJANGO_HSTS_SECONDS", "0" if DEBUG else "31536000"))
+SECURE_HSTS_INCLUDE_SUBDOMAINS = SECURE_HSTS_PRELOAD = not DEBUG
+if not DEBUG:  # hashed, compressed files from collectstatic, served by WhiteNoise
+    STORAGES = {
+        "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+        "staticfiles": {"BACKEND": "whitenoise.storage.CompressedManifestStaticFilesStorage"},
+    }
 AUTH_PASSWORD_VALIDATORS = [] if DEBUG else [
     {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},
 ]

@@ -2,7 +2,7 @@ from django.contrib.auth.decorators import login_required
 from django.shortcuts import redirect
 
 HOME_BY_ROLE = {"student": "problem_list", "teacher": "classroom_list",
-                "annotator": "problem_list", "admin": "trace_list"}
+                "annotator": "annotation_queues", "admin": "trace_list"}
 
 
 @login_required

@@ -117,3 +117,9 @@ def progress_of(queue: AnnotationQueue, user) -> dict:
     mine = Assignment.objects.filter(item__queue=queue, annotator=user)
     return {"done": mine.filter(status="done").count(), "skipped": mine.filter(status="skipped").count(),
             "total": queue.items.count()}
+
+
+def thumbs_given(user, turn_ids) -> dict[int, str]:
+    """The thumbs (`up` / `down`) this person gave each of these turns, by turn id."""
+    labels = Label.objects.filter(kind=Label.Kind.FEEDBACK, annotator=user, turn_id__in=turn_ids)
+    return {turn_id: value.get("thumbs", "") for turn_id, value in labels.values_list("turn_id", "value")}

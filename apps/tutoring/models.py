@@ -36,6 +36,11 @@ class TutoringSession(models.Model):
     def group_name(self) -> str:
         return f"session-{self.pk}"
 
+    @property
+    def classroom_group_name(self) -> str:
+        """The group of the class's live monitors (new sessions are announced there)."""
+        return f"classroom-{self.classroom_id}"
+
     def __str__(self) -> str:
         return f"session {self.pk} on problem {self.problem_id}"
 
@@ -71,6 +76,12 @@ class Turn(models.Model):
                                   help_text="Misconception detections (Detection.to_dict()).")
     error = models.TextField(blank=True)
     attempts = models.PositiveSmallIntegerField(default=0)
+    client_id = models.CharField(
+        max_length=64, blank=True,
+        help_text="The page's id for a student message: a resend of it is stored once.")
+    lease_expires_at = models.DateTimeField(
+        null=True, blank=True,
+        help_text="While a worker runs the turn it renews this; past it, the worker is gone.")
     created_at = models.DateTimeField(auto_now_add=True)
     completed_at = models.DateTimeField(null=True, blank=True)
 
@@ -80,6 +91,8 @@ class Turn(models.Model):
             models.UniqueConstraint(fields=["session", "index"], name="uniq_turn_index"),
             models.UniqueConstraint(fields=["reply_to"], condition=models.Q(author="tutor"),
                                     name="one_tutor_reply_per_turn"),
+            models.UniqueConstraint(fields=["session", "client_id"],
+                                    condition=~models.Q(client_id=""), name="uniq_turn_client_id"),
         ]
 
     @property

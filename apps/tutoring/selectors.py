@@ -76,3 +76,13 @@ def run_report(run: EvaluationRun) -> dict:
     from apps.tutoring.evaluations import report_of
 
     return report_of(run)
+
+
+def next_problem_for(student, session: TutoringSession) -> Problem | None:
+    """The first problem the student may work on and has not solved, after this session's."""
+    if student is None:
+        return None
+    solved = TutoringSession.objects.filter(student=student, status=TutoringSession.Status.SOLVED)
+    todo = problems_for(student).exclude(pk__in=solved.values("problem_id")).order_by("pk")
+    return todo.filter(pk__gt=session.problem_id).first() or todo.exclude(
+        pk=session.problem_id).first()

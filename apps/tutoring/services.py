@@ -3,10 +3,13 @@
 from __future__ import annotations
 
 import logging
+import re
+import threading
+from collections.abc import Callable
 from datetime import timedelta
 
 from django.conf import settings
-from django.db import transaction
+from django.db import connection, transaction
 from django.db.models import Max
 from django.template.loader import render_to_string
 from django.utils import timezone
@@ -25,21 +28,43 @@ from apps.traces.models import Run
 from apps.traces.services import save_run
 from apps.tutoring.checkpoints import thread_id, tutor_checkpointer
 from apps.tutoring.models import Turn, TutoringSession
-from apps.tutoring.streaming import TurnStream, publish_html
+from apps.tutoring.streaming import TurnStream, publish_html, publish_to_group
 
 log = logging.getLogger(__name__)
 MAX_ATTEMPTS = 3
 RETRY_MESSAGE = "The tutor could not answer just now. Please send your message again."
 
 
+CLIENT_ID = re.compile(r"[A-Za-z0-9_-]{1,64}")
+
+
 class TutoringError(ValueError):
     """A request a person can fix; the message says how."""
 
 
+class TutorBusy(TutoringError):
+    """The tutor is still answering; the page keeps the message and sends it after the reply."""
+
+
+class RateLimited(TutoringError):
+    """Too many messages this minute; the page keeps the message and tries again later."""
+
+
 def start_session(student, problem: Problem) -> TutoringSession:
-    """Open a session on a problem, in the student's classroom if they have one."""
+    """Open a session on a problem, in the student's classroom if they have one; a student who
+    already has an open session on the problem gets that one back."""
+    open_session = (TutoringSession.objects.filter(
+        student=student, problem=problem, origin=TutoringSession.Origin.STUDENT,
+        status=TutoringSession.Status.ACTIVE).order_by("-updated_at").first())
+    if open_session is not None:
+        return open_session
     classroom = student.classrooms.order_by("id").first()
-    return TutoringSession.objects.create(student=student, problem=problem, classroom=classroom)
+    session = TutoringSession.objects.create(student=student, problem=problem,
+                                             classroom=classroom)
+    if classroom is not None:  # live monitors of the class add its card
+        transaction.on_commit(lambda: publish_to_group(
+            session.classroom_group_name, {"type": "session.started", "session_id": session.pk}))
+    return session
 
 
 def validate_message(text: object) -> str:
@@ -49,29 +74,59 @@ def validate_message(text: object) -> str:
     limit = settings.TUTOR_MAX_MESSAGE_CHARS
     if len(text) > limit:
         raise TutoringError(f"That message is {len(text)} characters; the limit is {limit}.")
+    if "\x00" in text:
+        raise TutoringError("That message contains a NUL character, which cannot be stored; "
+                            "remove it and send again.")
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        raise TutoringError("That message contains an invalid character (a lone surrogate); "
+                            "retype it and send again.") from None
     return text
 
 
-def post_student_message(session: TutoringSession, text: object) -> tuple[Turn, Turn | None]:
+def validate_client_id(client_id: object) -> str:
+    """The page's id of a message ('' when it sent none)."""
+    if client_id is None or client_id == "":
+        return ""
+    if not isinstance(client_id, str) or not CLIENT_ID.fullmatch(client_id):
+        raise TutoringError("client_id must be 1 to 64 letters, digits, '-' or '_'.")
+    return client_id
+
+
+def post_student_message(session: TutoringSession, text: object, client_id: object = "", *,
+                         admit: Callable[[], bool] | None = None) -> tuple[Turn, Turn | None]:
     """Store the student's turn and a pending tutor turn, then queue the tutor's work.
 
+    A message whose `client_id` is already stored is not stored again: the stored turns are
+    returned (a page resending after a reconnect makes no duplicate). `admit` is asked, once
+    the message is known to be new and answerable, whether it may cost an LLM call.
     While a teacher holds the session the tutor is paused: the student's turn is stored and
-    shown, no tutor turn is made, and the second item is None.
+    shown, no tutor turn is made, and the second item is None; the tutor answers it when the
+    teacher hands the session back.
     """
     text = validate_message(text)
+    client_id = validate_client_id(client_id)
     with transaction.atomic():
         session = TutoringSession.objects.select_for_update().get(pk=session.pk)
+        if client_id:
+            stored = session.turns.filter(client_id=client_id, author=Turn.Author.STUDENT).first()
+            if stored is not None:
+                return stored, stored.replies.filter(author=Turn.Author.TUTOR).first()
         if session.status != TutoringSession.Status.ACTIVE:
             raise TutoringError("This session is closed.")
         paused = session.taken_over_by_id is not None
         if not paused:
             _fail_stale_turns(session)
+            recover_stalled_turns(session.pk)
             if session.turns.filter(status__in=[Turn.Status.PENDING,
                                                 Turn.Status.STREAMING]).exists():
-                raise TutoringError("The tutor is still answering your last message.")
+                raise TutorBusy("The tutor is still answering your last message.")
+        if admit is not None and not admit():
+            raise RateLimited("You are sending messages too fast; wait a minute.")
         index = next_turn_index(session)
         student_turn = Turn.objects.create(session=session, index=index, text=text,
-                                           author=Turn.Author.STUDENT,
+                                           author=Turn.Author.STUDENT, client_id=client_id,
                                            author_user_id=session.student_id)
         tutor_turn = None if paused else Turn.objects.create(
             session=session, index=index + 1, author=Turn.Author.TUTOR,
@@ -82,6 +137,22 @@ def post_student_message(session: TutoringSession, text: object) -> tuple[Turn, 
         if tutor_turn is not None:
             transaction.on_commit(lambda: _enqueue(tutor_turn))
     return student_turn, tutor_turn
+
+
+def reply_to_waiting_student(session: TutoringSession) -> Turn | None:
+    """Queue a tutor turn for the student's last message if nobody answered it (a message
+    sent during a takeover, once the teacher hands back). Call inside the session's row lock."""
+    last = session.turns.order_by("-index").first()
+    if (last is None or last.author != Turn.Author.STUDENT
+            or session.status != TutoringSession.Status.ACTIVE
+            or last.replies.filter(author=Turn.Author.TUTOR).exists()):
+        return None
+    tutor_turn = Turn.objects.create(session=session, index=last.index + 1,
+                                     author=Turn.Author.TUTOR, status=Turn.Status.PENDING,
+                                     reply_to=last)
+    publish_new_turns(session, [tutor_turn])
+    transaction.on_commit(lambda: _enqueue(tutor_turn))
+    return tutor_turn
 
 
 def publish_new_turns(session: TutoringSession, turns: list[Turn]) -> None:
@@ -118,17 +189,90 @@ def _fail_stale_turns(session: TutoringSession) -> None:
         status=Turn.Status.FAILED, error=RETRY_MESSAGE, completed_at=timezone.now())
 
 
+def recover_stalled_turns(session_id: int) -> list[Turn]:
+    """Turns whose worker died (its lease ran out) go back to the queue, or fail once out of
+    attempts; every page watching sees which. Returns the turns it changed."""
+    changed = []
+    with transaction.atomic():
+        stalled = list(Turn.objects.select_for_update(skip_locked=True).select_related("session")
+                       .filter(session_id=session_id, status=Turn.Status.STREAMING,
+                               lease_expires_at__lt=timezone.now()))
+        for turn in stalled:
+            log.warning("tutor turn %s: worker lease ran out (attempt %s)", turn.pk, turn.attempts)
+            turn.lease_expires_at = None
+            if turn.attempts >= MAX_ATTEMPTS:
+                turn.status, turn.error, turn.completed_at = (
+                    Turn.Status.FAILED, RETRY_MESSAGE, timezone.now())
+            else:
+                turn.status = Turn.Status.PENDING
+                transaction.on_commit(lambda t=turn: _enqueue(t))
+            turn.save(update_fields=["status", "error", "completed_at", "lease_expires_at"])
+            html = final_html(turn)
+            transaction.on_commit(lambda t=turn, h=html: publish_html(t.session.group_name, h))
+            changed.append(turn)
+    return changed
+
+
+def _lease_deadline():
+    return timezone.now() + timedelta(seconds=settings.TUTOR_LEASE_S)
+
+
 def _claim(turn_id: int) -> Turn | None:
-    """Mark a pending turn as streaming; None when it is finished or out of attempts."""
+    """Mark a pending turn as streaming, leased to this worker; None when it is finished or
+    another worker holds a live lease on it."""
     with transaction.atomic():
         turn = (Turn.objects.select_for_update(of=("self",)).select_related("session__problem", "reply_to")
                 .filter(pk=turn_id).first())
         if turn is None or not turn.in_progress:
             return None
+        if (turn.status == Turn.Status.STREAMING and turn.lease_expires_at
+                and turn.lease_expires_at > timezone.now()):
+            return None  # a redelivered task while the first worker still runs the turn
         turn.attempts += 1
         turn.status = Turn.Status.STREAMING
-        turn.save(update_fields=["attempts", "status"])
+        turn.lease_expires_at = _lease_deadline()
+        turn.save(update_fields=["attempts", "status", "lease_expires_at"])
         return turn
+
+
+class _Lease:
+    """Renews a claimed turn's lease from a thread while this worker runs it: a worker that dies
+    whole stops renewing, and `recover_stalled_turns` sees the lease run out."""
+
+    def __init__(self, turn: Turn) -> None:
+        self.turn_id, self.attempt = turn.pk, turn.attempts
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._renew, name=f"lease-{turn.pk}", daemon=True)
+
+    def __enter__(self) -> _Lease:
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self._stop.set()
+        self._thread.join()
+
+    def _renew(self) -> None:
+        try:
+            while not self._stop.wait(settings.TUTOR_HEARTBEAT_S):
+                Turn.objects.filter(pk=self.turn_id, attempts=self.attempt,
+                                    status=Turn.Status.STREAMING).update(
+                    lease_expires_at=_lease_deadline())
+        except Exception:  # a renewal that fails lets the lease run out: the turn is retried
+            log.exception("could not renew the lease of turn %s", self.turn_id)
+        finally:
+            connection.close()
+
+
+def _still_ours(turn: Turn) -> bool:
+    """Lock the turn; True while this attempt still owns it (the lease was not taken over)."""
+    current = (Turn.objects.select_for_update().filter(pk=turn.pk)
+               .values_list("status", "attempts").first())
+    if current != (Turn.Status.STREAMING, turn.attempts):
+        log.warning("tutor turn %s attempt %s lost its lease; its result is dropped",
+                    turn.pk, turn.attempts)
+        return False
+    return True
 
 
 def run_turn(turn_id: int) -> None:
@@ -136,6 +280,11 @@ def run_turn(turn_id: int) -> None:
     turn = _claim(turn_id)
     if turn is None:
         return
+    with _Lease(turn):
+        _run_claimed(turn)
+
+
+def _run_claimed(turn: Turn) -> None:
     session = turn.session
     stream = TurnStream(session.pk, turn.pk)
     if turn.attempts > MAX_ATTEMPTS:
@@ -184,20 +333,24 @@ def run_turn(turn_id: int) -> None:
         _fail(turn, stream, tracer, str(exc))
         return
     with transaction.atomic():
+        if not _still_ours(turn):
+            return
         turn.text = result["reply"]
         turn.move = result.get("move", "")
         turn.guard = result.get("guard", [])
         turn.detections = result.get("detections", [])
         turn.status = Turn.Status.DONE
         turn.completed_at = timezone.now()
+        turn.lease_expires_at = None
         turn.save(update_fields=["text", "move", "guard", "detections", "status",
-                                 "completed_at"])
+                                 "completed_at", "lease_expires_at"])
         Turn.objects.filter(pk=turn.reply_to_id).update(
             student_answer=result.get("student_answer") or "",
             is_correct=result.get("student_correct"))
         if result.get("student_correct"):
             session.status = TutoringSession.Status.SOLVED
             session.save(update_fields=["status", "updated_at"])
+            publish_solved(session)
         if session.student and result.get("student_answer") is not None:
             record_learner_reward(session.student, skill, float(bool(result.get("student_correct"))),
                                   lane, rationale=f"checker on {result['student_answer']!r}")
@@ -234,12 +387,26 @@ def _record_candidate_pair(turn: Turn, state: dict, llm) -> None:
                  user=turn.session.student, engine=llm.engine, model=llm.model)
 
 
+def publish_solved(session: TutoringSession) -> None:
+    """Tell the student's page at once that the answer is right: the input closes and the next
+    problem is offered (same partial as the page renders for a solved session)."""
+    from apps.tutoring.selectors import next_problem_for
+
+    html = render_to_string("tutoring/partials/_solved.html", {
+        "session": session, "next_problem": next_problem_for(session.student, session),
+        "oob": True})
+    transaction.on_commit(lambda: publish_html(session.group_name, html))
+
+
 def _fail(turn: Turn, stream: TurnStream, tracer: Tracer, reason: str) -> None:
     with transaction.atomic():
+        if not _still_ours(turn):
+            return
         turn.status = Turn.Status.FAILED
         turn.error = RETRY_MESSAGE
         turn.completed_at = timezone.now()
-        turn.save(update_fields=["status", "error", "completed_at"])
+        turn.lease_expires_at = None
+        turn.save(update_fields=["status", "error", "completed_at", "lease_expires_at"])
         save_run(tracer, source=Run.Source.TUTORING, name="tutor_turn", subject=turn,
                  user=turn.session.student, error=reason)
     stream.finish("failed", html=final_html(turn))

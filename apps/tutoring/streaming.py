@@ -125,7 +125,12 @@ class TurnStream:
 def publish_html(group: str, html: str) -> None:
     """Send a ready HTML fragment to every page watching a group; best effort, like the token
     stream: a page that misses it gets the stored state when it reconnects."""
+    publish_to_group(group, {"type": "session.html", "html": html, "group": group})
+
+
+def publish_to_group(group: str, message: dict) -> None:
+    """Send a channel-layer message to a group, best effort (see `publish_html`)."""
     try:
-        group_send(group, {"type": "session.html", "html": html, "group": group})
+        group_send(group, message)
     except (redis.RedisError, OSError, TimeoutError) as exc:
         log.warning("could not send an update to %s: %s", group, exc)

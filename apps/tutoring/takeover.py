@@ -1,8 +1,9 @@
 """Write paths of a teacher's takeover: take a session over, write in it, hand it back.
 
 While a teacher holds a session the tutor pauses: a student's message is stored and shown,
-but no tutor turn is queued (`services.post_student_message`). Every step is broadcast to
-the session's group and audited.
+but no tutor turn is queued (`services.post_student_message`); at hand-back the tutor answers
+the student's last message if nobody did. Every step is broadcast to the session's group and
+audited.
 """
 
 from __future__ import annotations
@@ -19,6 +20,7 @@ from apps.tutoring.services import (
     TutoringError,
     next_turn_index,
     publish_new_turns,
+    reply_to_waiting_student,
     validate_message,
 )
 from apps.tutoring.streaming import publish_html
@@ -51,7 +53,7 @@ def take_over(session: TutoringSession, teacher) -> TutoringSession:
 
 
 def hand_back(session: TutoringSession, teacher) -> TutoringSession:
-    """Give the session back to the AI tutor."""
+    """Give the session back to the AI tutor, which answers a student message left waiting."""
     with transaction.atomic():
         session = _locked(session)
         if session.taken_over_by_id is None:
@@ -60,6 +62,7 @@ def hand_back(session: TutoringSession, teacher) -> TutoringSession:
         session.save(update_fields=["taken_over_by", "updated_at"])
         record(teacher, "session.hand_back", session)
         _publish_banner(session)
+        reply_to_waiting_student(session)
     return session
 
 

@@ -3,15 +3,18 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_POST
 
 from apps.accounts.permissions import role_required
+from apps.annotation.selectors import thumbs_given
 from apps.tutoring import charts, selectors, services
 
 
 @role_required("student", "teacher")
 def problem_list(request):
     problems = selectors.problems_for(request.user)[:200]
-    sessions = selectors.sessions_visible_to(request.user)[:50]
-    return render(request, "tutoring/problem_list.html",
-                  {"problems": problems, "sessions": sessions})
+    sessions = list(selectors.sessions_visible_to(request.user)[:50])
+    return render(request, "tutoring/problem_list.html", {
+        "problems": problems,
+        "open_sessions": [s for s in sessions if s.status == s.Status.ACTIVE],
+        "finished_sessions": [s for s in sessions if s.status != s.Status.ACTIVE]})
 
 
 @require_POST
@@ -27,9 +30,15 @@ def session_detail(request, session_id: int):
     session = selectors.session_for(request.user, session_id)
     if session is None:
         raise Http404("No such session.")
+    turns = selectors.turns_of(session)
+    thumbs = thumbs_given(request.user, [t.pk for t in turns])
+    for turn in turns:  # the feedback partial shows a thumbs already given as given
+        turn.rated = thumbs.get(turn.pk, "")
     return render(request, "tutoring/session.html", {
-        "session": session, "turns": selectors.turns_of(session),
+        "session": session, "turns": turns,
         "can_write": selectors.can_write(request.user, session),
+        "next_problem": (selectors.next_problem_for(session.student, session)
+                         if session.status == session.Status.SOLVED else None),
     })
 
 

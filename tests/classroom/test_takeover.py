@@ -46,8 +46,9 @@ def test_take_over_write_and_hand_back_are_stored_traced_and_audited(session, cl
     takeover.hand_back(session, teacher)
     session.refresh_from_db()
     assert session.taken_over_by is None
-    student_turn, tutor_turn = post_student_message(session, "18")  # the tutor answers again
-    assert (student_turn.index, tutor_turn.index, tutor_turn.status) == (2, 3, "pending")
+    # the message sent during the takeover is not left unanswered: the tutor replies to it
+    reply = session.turns.get(author="tutor")
+    assert (reply.reply_to, reply.index, reply.status) == (student_turn, 2, "pending")
     assert list(AuditEvent.objects.order_by("id").values_list("action", "actor__username",
                                                               "target_id")) == [
         ("session.take_over", "teacher", str(session.pk)),
