@@ -125,7 +125,7 @@ LLM_RATE_LIMIT_PER_MINUTE = int(env("LLM_RATE_LIMIT_PER_MINUTE", "20"))
 STREAM_REPLAY_TTL_S = int(env("STREAM_REPLAY_TTL_S", "3600"))
 TUTOR_STALE_TURN_S = int(env("TUTOR_STALE_TURN_S", "900"))
 EXPORTS_ROOT = Path(env("EXPORTS_ROOT", str(BASE_DIR / "var" / "exports")))
-CANDIDATE_PAIR_SHARE = float(env("CANDIDATE_PAIR_SHARE", "0.0"))
+CANDIDATE_PAIR_SHARE = float(env("CANDIDATE_PAIR_SHARE", "1.0"))
 # Misconception detector: `full` (retrieve + LLM rerank), `retrieval` or `llm`; entries retrieved.
 MISCONCEPTION_METHOD = env("MISCONCEPTION_METHOD", "full")
 MISCONCEPTION_TOP_K = int(env("MISCONCEPTION_TOP_K", "5"))

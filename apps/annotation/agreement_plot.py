@@ -13,8 +13,9 @@ def _bar(y: int, value: float | None, css: str) -> str:
     zero = LABEL_W + BAR_W // 2  # the axis runs from −1 to +1
     width = abs(value) * BAR_W / 2
     x = zero if value >= 0 else zero - width
-    return format_html('<rect x="{:.1f}" y="{}" width="{:.1f}" height="8" class="{}"><title>{:.3f}</title>'
-                       '</rect>', x, y, width, css, value)
+    # format_html escapes its arguments to text first, so numbers are formatted before it sees them
+    return format_html('<rect x="{}" y="{}" width="{}" height="8" class="{}"><title>{}</title>'
+                       '</rect>', f"{x:.1f}", y, f"{width:.1f}", css, f"{value:.3f}")
 
 
 def agreement_svg(report: dict) -> str:

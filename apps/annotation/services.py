@@ -13,7 +13,9 @@ from django.db import IntegrityError, transaction
 from django.db.models import Count, Exists, OuterRef, Q
 from django.utils import timezone
 
+from apps.accounts.selectors import shares_data, withdrawn_learner_ids
 from apps.annotation import item_sources
+from apps.annotation.decisions import undecided_fields
 from apps.annotation.models import (
     Adjudication,
     AnnotationQueue,
@@ -78,6 +80,7 @@ def add_items(queue: AnnotationQueue, items) -> int:
     rows = []
     for key, target, payload in items:
         rows.append(QueueItem(queue=queue, key=key, payload=payload,
+                              learner_id=item_sources.learner_of(target),
                               target_type=ContentType.objects.get_for_model(target) if target else None,
                               target_id=target.pk if target else None))
     created = QueueItem.objects.bulk_create(rows, ignore_conflicts=True)
@@ -105,12 +108,14 @@ def reserve_next(queue: AnnotationQueue, annotator) -> Assignment:
         raise PermissionDenied("you are not an annotator of this queue")
     expire_reservations(queue)
     held = (Assignment.objects.select_related("item")
-            .filter(item__queue=queue, annotator=annotator, status=Assignment.Status.RESERVED).first())
+            .filter(item__queue=queue, annotator=annotator, status=Assignment.Status.RESERVED)
+            .exclude(item__learner__in=withdrawn_learner_ids()).first())
     if held:
         return held
     mine = Assignment.objects.filter(item=OuterRef("pk"), annotator=annotator).exclude(
         status=Assignment.Status.EXPIRED)
     open_items = (QueueItem.objects.filter(queue=queue, status=QueueItem.Status.OPEN)
+                  .exclude(learner__in=withdrawn_learner_ids())
                   .annotate(active=Count("assignments", filter=Q(assignments__status__in=ACTIVE_STATES)))
                   .filter(active__lt=queue.n_per_item).exclude(Exists(mine)).values("pk"))
     passed: set[int] = set()
@@ -207,7 +212,10 @@ def settle_item(item: QueueItem) -> None:
     if len(labels) < queue.n_per_item or item.status != QueueItem.Status.OPEN:
         return
     spread = disagreement(queue.schema.fields, labels)
-    disputed = any(share > queue.threshold for share in spread.values())
+    # Complete only when every scored field has a decided value (the one exports read), so a
+    # 1–1 split is adjudicated whatever the threshold.
+    disputed = (any(share > queue.threshold for share in spread.values())
+                or bool(undecided_fields(queue.schema.fields, labels)))
     item.status = QueueItem.Status.DISPUTED if disputed else QueueItem.Status.COMPLETE
     item.save(update_fields=["status"])
 
@@ -237,6 +245,22 @@ def adjudicate(item_id: int, user, value: dict, note: str = "") -> Adjudication:
                                        originals=originals)
 
 
+# Consent --------------------------------------------------------------------------------------
+
+@transaction.atomic
+def withdraw_learner(learner_id: int) -> dict[str, int]:
+    """A learner withdrew data-sharing consent: their items nobody has labelled leave every
+    queue, and slots reserved on their other items are freed (and not handed out again)."""
+    items = QueueItem.objects.filter(learner_id=learner_id)
+    expired = Assignment.objects.filter(item__in=items, status=Assignment.Status.RESERVED).update(
+        status=Assignment.Status.EXPIRED)
+    _, deleted = (items.exclude(Exists(Label.objects.filter(item=OuterRef("pk"))))
+                  .exclude(Exists(Assignment.objects.filter(item=OuterRef("pk"),
+                                                            status=Assignment.Status.DONE)))
+                  .delete())
+    return {"expired": expired, "removed": deleted.get(QueueItem._meta.label, 0)}
+
+
 # Feedback and candidate pairs ----------------------------------------------------------------
 
 @transaction.atomic
@@ -256,16 +280,31 @@ def record_feedback(turn, user, thumbs: str, comment: str = "") -> Label:
     return label
 
 
+def wants_candidate_pair(session, rng: random.Random | None = None) -> bool:
+    """Whether a tutoring turn of this session gets a second candidate reply for pairwise labels.
+
+    The class's `collect_candidate_pairs` is the switch (on for the demo class); of a collecting
+    class's turns the share `CANDIDATE_PAIR_SHARE` (default all) is sampled; a learner who
+    withdrew data-sharing consent in any class never gets one.
+    """
+    if not (session.classroom and session.classroom.collect_candidate_pairs):
+        return False
+    return shares_data(session.student_id) and should_record_candidate_pair(rng)
+
+
 def should_record_candidate_pair(rng: random.Random | None = None) -> bool:
     """Whether this turn is in the sampled share (`CANDIDATE_PAIR_SHARE`) that gets two candidates."""
     return (rng or random).random() < settings.CANDIDATE_PAIR_SHARE
 
 
 @transaction.atomic
-def record_candidate_pair(turn, reply_a: str, reply_b: str, shown: str) -> CandidatePair:
-    """Keep both candidate replies to a student turn and queue them in every pairwise queue."""
+def record_candidate_pair(turn, reply_a: str, reply_b: str, shown: str) -> CandidatePair | None:
+    """Keep both candidate replies to a student turn and queue them in every pairwise queue;
+    None (nothing kept) when the learner withdrew data-sharing consent."""
     if shown not in ("A", "B"):
         raise ValidationError("`shown` must be A or B")
+    if not shares_data(turn.session.student_id):
+        return None
     pair = CandidatePair.objects.create(turn=turn, reply_a=reply_a, reply_b=reply_b, shown=shown)
     item = item_sources.pair_item(pair)
     for queue in AnnotationQueue.objects.filter(target=AnnotationQueue.Target.PAIR):

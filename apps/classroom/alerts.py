@@ -7,6 +7,8 @@ from collections import Counter
 from collections.abc import Iterable
 from dataclasses import dataclass
 
+from apps.problems.detections import top_detection
+
 STRUGGLE_AFTER_TURNS = 4
 REPEATED_MISCONCEPTION = 2
 FRUSTRATION_WORDS = ("give up", "i quit", "hate", "stupid", "dumb", "useless", "pointless",
@@ -22,13 +24,6 @@ class Alert:
     message: str
 
 
-def top_detection(detections: object) -> dict | None:
-    """The best detection of a turn (the list is stored best first), or None."""
-    if isinstance(detections, list) and detections and isinstance(detections[0], dict):
-        return detections[0]
-    return None
-
-
 def alerts_for(turns: Iterable, *, struggle_after: int = STRUGGLE_AFTER_TURNS,
                repeated: int = REPEATED_MISCONCEPTION) -> list[Alert]:
     """Struggling (N student turns, none correct), a repeated misconception, frustration words."""
@@ -40,10 +35,10 @@ def alerts_for(turns: Iterable, *, struggle_after: int = STRUGGLE_AFTER_TURNS,
     keys = Counter()
     names = {}
     for turn in student:
-        top = top_detection(turn.detections)
-        if top and top.get("key"):
-            keys[top["key"]] += 1
-            names[top["key"]] = top.get("name") or top["key"]
+        top = top_detection(turn)
+        if top:
+            keys[top.key] += 1
+            names[top.key] = top.name
     for key, count in keys.most_common():
         if count >= repeated:
             alerts.append(Alert("misconception", f"{names[key]} ×{count}"))

@@ -10,7 +10,8 @@ from django.db.models import Count, Max, Prefetch, Q, QuerySet
 from django.db.models.fields.json import KT
 
 from apps.accounts.models import Classroom, Enrolment, User
-from apps.lab.learners import lanes_of
+from apps.lab.learners import lanes_of, skill_of
+from apps.problems.detections import TOP_KEY, TOP_NAME
 from apps.tutoring.models import Turn, TutoringSession
 
 HINT_MOVES = ("focus", "probing")
@@ -63,9 +64,8 @@ def student_rows(classroom: Classroom) -> list[StudentRow]:
         tellings=Count("tutoring_sessions__turns", filter=in_class & tutor & Q(
             tutoring_sessions__turns__move=TELLING_MOVE)),
         last_activity=Max("tutoring_sessions__updated_at", filter=in_class)))
-    skills = sorted({skill for skill_list in TutoringSession.objects.filter(classroom=classroom)
-                     .values_list("problem__skills", flat=True).order_by().distinct()
-                     for skill in skill_list or []})
+    skills = sorted({skill_of(skill_list) for skill_list in TutoringSession.objects.filter(
+        classroom=classroom).values_list("problem__skills", flat=True).order_by().distinct()})
     students = list(students)
     lanes = lanes_of(students, skills)
     return [StudentRow(s, s.tried, s.solved, s.hints, s.tellings, s.last_activity,
@@ -105,7 +105,7 @@ def misconception_heatmap(classroom: Classroom, since: datetime | None = None,
     names: dict[str, str] = {}
     totals: Counter[str] = Counter()
     cells = (_student_turns_in_period(classroom, since, until)
-             .annotate(key=KT("detections__0__key"), name=KT("detections__0__name"))
+             .annotate(key=KT(TOP_KEY), name=KT(TOP_NAME))
              .exclude(key__isnull=True).exclude(key="")
              .values_list("key", "author_user_id").annotate(turns=Count("pk"), name=Max("name"))
              .order_by())
@@ -122,7 +122,7 @@ def heatmap_cell_turns(classroom: Classroom, key: str, student_id: int,
                        since: datetime | None = None, until: datetime | None = None) -> QuerySet[Turn]:
     """The student turns behind one heatmap cell, oldest first, with their sessions."""
     return (_student_turns_in_period(classroom, since, until)
-            .filter(author_user_id=student_id, detections__0__key=key)
+            .filter(author_user_id=student_id, **{TOP_KEY: key})
             .select_related("session__problem", "author_user").order_by("created_at", "pk"))
 
 

@@ -6,6 +6,7 @@ from django.db import transaction
 
 from apps.accounts.audit import record
 from apps.accounts.models import Classroom
+from apps.annotation.services import withdraw_learner
 
 SETTINGS_FIELDS = ("telling_budget_turn", "allowed_problem_sources", "collect_candidate_pairs")
 
@@ -32,6 +33,8 @@ def update_settings(classroom: Classroom, actor, settings: dict,
                                                               wanted]
                 enrolment.data_sharing_consent = wanted
                 enrolment.save(update_fields=["data_sharing_consent"])
+                if not wanted:  # out of every annotation queue from now on
+                    withdraw_learner(enrolment.student_id)
         if consent_changes:
             changes["data_sharing_consent"] = consent_changes
         if changes:

@@ -8,6 +8,7 @@ from apps.accounts.permissions import role_required
 from apps.classroom import selectors, services
 from apps.classroom.alerts import alerts_for
 from apps.classroom.forms import ClassroomSettingsForm, PeriodForm
+from apps.problems.detections import top_detection
 
 CELL_TURNS_PER_PAGE = 50
 
@@ -54,7 +55,7 @@ def heatmap_cell(request, classroom_id: int):
     query.pop("page", None)
     return render(request, "classroom/heatmap_cell.html", {
         "classroom": classroom, "student": student, "key": key, "page": page,
-        "query": query.urlencode(), "name": page[0].detections[0].get("name", key) if page else key})
+        "query": query.urlencode(), "name": top_detection(page[0]).name if page else key})
 
 
 @role_required("teacher")

@@ -55,11 +55,12 @@ def test_settings_save_validate_and_audit(teacher_client, classroom, alice, bob,
 
     response = teacher_client.post(url, {"telling_budget_turn": "3",
                                          "allowed_problem_sources": "gsm8k\n gsm8k \n",
+                                         "collect_candidate_pairs": "on",
                                          f"consent-{alice.pk}": "on"})
     assert response.status_code == 302
     classroom.refresh_from_db()
     assert (classroom.telling_budget_turn, classroom.allowed_problem_sources,
-            classroom.collect_candidate_pairs) == (3, ["gsm8k"], False)
+            classroom.collect_candidate_pairs) == (3, ["gsm8k"], True)
     consent = dict(Enrolment.objects.filter(classroom=classroom)
                    .values_list("student__username", "data_sharing_consent"))
     assert consent == {"alice": True, "bob": False}

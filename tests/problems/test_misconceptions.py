@@ -1,7 +1,6 @@
 """The misconception catalogue: importers, admin, the app's detector, summaries and the eval command."""
 
 import json
-from pathlib import Path
 
 import pytest
 from django.conf import settings
