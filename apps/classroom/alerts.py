@@ -22,6 +22,11 @@ _FRUSTRATION = re.compile(r"\b(" + "|".join(re.escape(w) for w in FRUSTRATION_WO
 class Alert:
     kind: str  # struggling | misconception | frustration
     message: str
+    subject: str = ""  # the misconception key of a misconception alert
+
+    @property
+    def identity(self) -> tuple[str, str]:
+        return self.kind, self.subject
 
 
 def alerts_for(turns: Iterable, *, struggle_after: int = STRUGGLE_AFTER_TURNS,
@@ -41,7 +46,7 @@ def alerts_for(turns: Iterable, *, struggle_after: int = STRUGGLE_AFTER_TURNS,
             names[top.key] = top.name
     for key, count in keys.most_common():
         if count >= repeated:
-            alerts.append(Alert("misconception", f"{names[key]} ×{count}"))
+            alerts.append(Alert("misconception", f"{names[key]} ×{count}", key))
     said = [m.group(1).lower() for t in student for m in _FRUSTRATION.finditer(t.text or "")]
     if said:
         alerts.append(Alert("frustration", "said: " + ", ".join(dict.fromkeys(said))))

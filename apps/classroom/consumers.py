@@ -25,7 +25,7 @@ def render_card(classroom, session_id: int, viewer) -> str:
         return ""
     return render_to_string("classroom/partials/_card.html", {
         "session": session, "alerts": alerts_for(session.turns.all()), "user": viewer,
-        "oob": True})
+        "classroom": classroom, "oob": True})
 
 
 class MonitorConsumer(AsyncWebsocketConsumer):

@@ -65,6 +65,11 @@ HTTP = {
     "heatmap_cell": [("GET", {"misconception": "m", "student": "{alice}"},
                       (LOGIN, 403, 403, 200, 404, 403, 200))],
     "classroom_monitor": [("GET", None, (LOGIN, 403, 403, 200, 404, 403, 200))],
+    "classroom_alerts": [("GET", None, (LOGIN, 403, 403, 200, 404, 403, 200))],
+    "classroom_alert_acknowledge": [("POST", {"session": "{session}", "kind": "struggling"},
+                                     (LOGIN, 403, 403, 302, 404, 403, 302))],
+    # a learner of the class: its teacher and admins (another teacher's class is a 404)
+    "classroom_learner": [("GET", None, (LOGIN, 403, 403, 200, 404, 403, 200))],
     "classroom_settings": [("GET", None, (LOGIN, 403, 403, 200, 404, 403, 200)),
                            ("POST", SETTINGS_FORM, (LOGIN, 403, 403, 302, 404, 403, 302))],
     # Django's admin: staff only (the admin user below is staff); one row stands for all its pages
@@ -179,8 +184,8 @@ def world(classroom, alice, problem, settings, tmp_path, monkeypatch):
               "classroom_id": classroom.pk, "queue_id": queue.pk, "assignment_id": assignment.pk,
               "item_id": disputed.pk, "turn_id": turn.pk, "export_id": export.pk,
               "name": "train.jsonl", "token_id": token.pk, "experiment_id": experiment.pk,
-              "kind": "atlas"}
-    return users, kwargs, {"alice": alice.pk}
+              "kind": "atlas", "student_id": alice.pk}
+    return users, kwargs, {"alice": alice.pk, "session": session.pk}
 
 
 def url_of(name: str, kwargs: dict) -> str:
