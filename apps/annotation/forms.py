@@ -7,7 +7,7 @@ from django.core.exceptions import ValidationError
 
 from apps.accounts.models import User
 from apps.annotation.models import AnnotationQueue, AnnotationSchema
-from apps.annotation.schema_spec import options_of
+from apps.annotation.schema_spec import options_of, schema_misfit
 from apps.traces.models import Run
 
 
@@ -48,6 +48,10 @@ class QueueForm(forms.Form):
                 len(data["annotators"]) < data["n_per_item"]:
             self.add_error("annotators", f"choose at least {data['n_per_item']} annotators "
                                          "(one per label wanted on each item)")
+        if data.get("schema") and data.get("target"):
+            misfit = schema_misfit(data["schema"].fields, data["target"])
+            if misfit:
+                self.add_error("schema", misfit)
         return data
 
     def queue_filter(self) -> dict:

@@ -121,7 +121,9 @@ def candidate_pairs(filter: dict) -> Iterator[Item]:
         yield pair_item(pair)
 
 
+SOURCES = {"turn": tutor_turns, "run": traced_runs, "pair": candidate_pairs}
+
+
 def items_for(target: str, filter: dict) -> list[Item]:
     """The items a new queue starts with (MRBench queues are filled by `import_mrbench`)."""
-    sources = {"turn": tutor_turns, "run": traced_runs, "pair": candidate_pairs}
-    return list(sources[target](filter)) if target in sources else []
+    return list(SOURCES[target](filter)) if target in SOURCES else []

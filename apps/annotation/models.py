@@ -152,6 +152,8 @@ class Label(models.Model):
                                related_name="+")
     value = models.JSONField()
     raw_output = models.TextField(blank=True, help_text="LLM judge: the completion, verbatim.")
+    revisions = models.JSONField(default=list, blank=True,
+                                 help_text="Earlier values the annotator replaced: [{value, until}].")
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:

@@ -27,6 +27,7 @@ from apps.annotation.models import (
 )
 from apps.annotation.schema_spec import (
     TEXT_MAX_LENGTH,
+    schema_misfit,
     storable_text,
     validate_fields,
     validate_value,
@@ -66,6 +67,9 @@ def create_queue(*, name: str, schema: AnnotationSchema, target: str, filter: di
     """Create a queue and fill it with the items its filter selects, all or nothing."""
     if n_per_item < 1:
         raise ValidationError("each item needs at least one annotator")
+    misfit = schema_misfit(schema.fields, target) if target in item_sources.SOURCES else ""
+    if misfit:  # (MRBench queues are filled by `import_mrbench`, with the schema it makes)
+        raise ValidationError(misfit)
     queue = AnnotationQueue.objects.create(
         name=name, schema=schema, target=target, filter=filter, lead=lead, n_per_item=n_per_item,
         blind=blind, threshold=threshold, reservation_minutes=reservation_minutes,
@@ -169,6 +173,36 @@ def submit_label(assignment_id: int, annotator, value: dict) -> Label:
                                  value=value)
     assignment.status, assignment.finished_at = Assignment.Status.DONE, timezone.now()
     assignment.save(update_fields=["status", "finished_at"])
+    settle_item(item)
+    return label
+
+
+def can_revise(label: Label, annotator) -> bool:
+    """An annotator may revise their own label on an item until the item is adjudicated."""
+    return (label.kind == Label.Kind.HUMAN and label.annotator_id == annotator.pk
+            and label.item is not None and label.item.status != QueueItem.Status.ADJUDICATED)
+
+
+@transaction.atomic
+def revise_label(label_id: int, annotator, value: dict) -> Label:
+    """Replace an annotator's own label (the earlier value is kept in `revisions`) and settle the
+    item again: a revision can resolve a dispute or open one."""
+    label = (Label.objects.select_for_update(of=("self",)).select_related("item__queue__schema")
+             .filter(pk=label_id).first())
+    if label is None or label.kind != Label.Kind.HUMAN or label.annotator_id != annotator.pk:
+        raise PermissionDenied("this is not your label")
+    item = QueueItem.objects.select_for_update().get(pk=label.item_id)
+    if item.status == QueueItem.Status.ADJUDICATED:
+        raise ValidationError("this item has been adjudicated; its decision is final")
+    validate_value(item.queue.schema.fields, value, n_steps=item.n_steps)
+    if value == label.value:
+        return label
+    label.revisions = [*label.revisions, {"value": label.value, "until": timezone.now().isoformat()}]
+    label.value = value
+    label.save(update_fields=["value", "revisions"])
+    if item.status != QueueItem.Status.OPEN:
+        item.status = QueueItem.Status.OPEN
+        item.save(update_fields=["status"])
     settle_item(item)
     return label
 

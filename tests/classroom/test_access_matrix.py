@@ -101,6 +101,9 @@ HTTP = {
     "annotation_judge": [("POST", None, ADMIN_REDIRECT)],
     # the assignment is the annotator's own: even an admin cannot label in their name
     "annotation_label": [("POST", LABEL_FORM, (LOGIN, 403, 403, 403, 403, 200, 404))],
+    # an annotator revises only their own label: nobody else, not even an admin
+    "annotation_revise": [("GET", None, (LOGIN, 403, 403, 403, 403, 200, 404)),
+                          ("POST", LABEL_FORM, (LOGIN, 403, 403, 403, 403, 302, 404))],
     "annotation_skip": [("POST", {"reason": "unclear"}, (LOGIN, 403, 403, 403, 403, 200, 404))],
     "annotation_adjudicate": [("GET", None, (LOGIN, 403, 403, 403, 403, 403, 200)),
                               ("POST", LABEL_FORM, (LOGIN, 403, 403, 403, 403, 403, 302))],
@@ -166,6 +169,9 @@ def world(classroom, alice, problem, settings, tmp_path, monkeypatch):
     annotator = make_user("ann", "annotator")
     queue = make_queue([annotator], n_per_item=1)
     assignment = annotation.reserve_next(queue, annotator)
+    labelled = make_queue([annotator], name="labelled", n_per_item=1)
+    label = annotation.submit_label(annotation.reserve_next(labelled, annotator).pk, annotator,
+                                    {"correct": "No", "tone": "ok", "comment": ""})
     disputed = queue.items.create(key="disputed", payload={"context": "2 + 2", "reply": "5"},
                                   status="disputed")
     export = exports.run_export(exports.request_export(
@@ -184,7 +190,8 @@ def world(classroom, alice, problem, settings, tmp_path, monkeypatch):
               "classroom_id": classroom.pk, "queue_id": queue.pk, "assignment_id": assignment.pk,
               "item_id": disputed.pk, "turn_id": turn.pk, "export_id": export.pk,
               "name": "train.jsonl", "token_id": token.pk, "experiment_id": experiment.pk,
-              "kind": "atlas", "student_id": alice.pk}
+              "kind": "atlas", "student_id": alice.pk,
+              "label_id": label.pk}
     return users, kwargs, {"alice": alice.pk, "session": session.pk}
 
 
