@@ -41,7 +41,7 @@ class Command(BaseCommand):
         entries = catalogue_entries(COGTUTOR_KEY_PREFIX)
         if not entries:
             raise CommandError("no CogTutorBugs entries in the catalogue: run `manage.py "
-                               "import_misconceptions ../shared/data/cogtutorbugs/categories.json`")
+                               "import_misconceptions data/cogtutorbugs/categories.json`")
         try:
             items = read_cogtutor_bugs(dataset)
             index = CatalogueIndex(entries, default_embedder())
