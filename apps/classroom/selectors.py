@@ -210,6 +210,18 @@ class LearnerSession:
     hints: int
     tellings: int
     misconceptions: list[tuple[Turn, Detection]]  # (student turn, its top detection), in order
+    alerts: list[Alert] = field(default_factory=list)
+
+    @property
+    def misconception_counts(self) -> list[tuple[str, str, int]]:
+        """(key, name, student turns) of this session, most frequent first."""
+        counts = Counter(d.key for _, d in self.misconceptions)
+        names = {d.key: d.name for _, d in self.misconceptions}
+        return [(k, names[k], n) for k, n in counts.most_common()]
+
+    @property
+    def first_detected_at(self) -> datetime | None:
+        return self.misconceptions[0][0].created_at if self.misconceptions else None
 
 
 @dataclass
@@ -221,7 +233,7 @@ class LearnerPage:
     hints: int
     tellings: int
     misconceptions: list[DetectionSummary]  # most frequent first
-    timeline: list[tuple[Turn, Detection]]  # every detected misconception, oldest first
+    timeline: list[LearnerSession]  # the sessions with a detected misconception, oldest first
     lanes: list[dict]  # per skill: skill, lane, reason, sessions (as the lanes page shows them)
 
 
@@ -248,12 +260,14 @@ def learner_page(classroom: Classroom, student: User) -> LearnerPage:
         rows.append(LearnerSession(
             session, transcript, attempts=sum(t.author == Turn.Author.STUDENT for t in turns),
             hints=sum(t.move in HINT_MOVES for t in tutor),
-            tellings=sum(t.move == TELLING_MOVE for t in tutor), misconceptions=found))
-    timeline = sorted((pair for row in rows for pair in row.misconceptions),
-                      key=lambda pair: (pair[0].created_at, pair[0].pk))
+            tellings=sum(t.move == TELLING_MOVE for t in tutor), misconceptions=found,
+            alerts=alerts_for(turns) if session.status == TutoringSession.Status.ACTIVE else []))
+    timeline = sorted((row for row in rows if row.misconceptions),
+                      key=lambda row: (row.first_detected_at, row.session.pk))
     return LearnerPage(
         student=student, sessions=rows, tried=len({s.problem_id for s in sessions}),
         solved=len({s.problem_id for s in sessions if s.status == TutoringSession.Status.SOLVED}),
         hints=sum(r.hints for r in rows), tellings=sum(r.tellings for r in rows),
-        misconceptions=summarise_detections(detections_of(t) for t, _ in timeline),
+        misconceptions=summarise_detections(
+            detections_of(t) for row in timeline for t, _ in row.misconceptions),
         timeline=timeline, lanes=learner_lanes([student])[student.pk])

@@ -98,8 +98,12 @@ def learner(request, classroom_id: int, student_id: int):
 def alerts(request, classroom_id: int):
     classroom = _classroom(request, classroom_id)
     rows = selectors.class_alerts(classroom)
+    by_session: dict[int, list] = {}
+    for row in rows:
+        if row.acknowledgement is None:
+            by_session.setdefault(row.session.pk, []).append(row)
     return render(request, "classroom/alerts.html", {
-        "classroom": classroom, "open": [r for r in rows if r.acknowledgement is None],
+        "classroom": classroom, "open": [(group[0].session, group) for group in by_session.values()],
         "seen": [r for r in rows if r.acknowledgement is not None],
         "window_days": selectors.ALERT_WINDOW_DAYS})
 
