@@ -7,6 +7,7 @@ from django.test import Client
 from django.urls import reverse
 
 from apps.accounts.models import AuditEvent, Enrolment, User
+from apps.tutoring.models import Turn
 from tests.classroom.factories import detection, dialogue
 from tests.conftest import make_user
 
@@ -101,3 +102,25 @@ def test_a_role_change_in_the_admin_is_audited(classroom, alice):
     event = AuditEvent.objects.get(action="user.role_change")
     assert (event.actor, event.target_id, event.details) == (
         root, str(alice.pk), {"before": "student", "after": "teacher"})
+
+
+def test_alerts_page_acknowledges_an_alert_until_the_student_writes_again(teacher_client, classroom,
+                                                                          alice, problem):
+    session = dialogue(alice, problem, classroom, [
+        ("student", "This is stupid, I give up", {"is_correct": False}),
+        ("tutor", "Let's look at one bag.", {"move": "focus"})])
+    url = reverse("classroom_alerts", args=[classroom.pk])
+    page = teacher_client.get(url).content.decode()
+    assert f'id="alerts-session-{session.pk}"' in page and "said: stupid, give up" in page
+    assert reverse("classroom_learner", args=[classroom.pk, alice.pk]) in page
+    done = teacher_client.post(reverse("classroom_alert_acknowledge", args=[classroom.pk]),
+                               {"session": session.pk, "kind": "frustration"})
+    assert done.status_code == 302
+    page = teacher_client.get(url).content.decode()
+    assert f'id="alerts-session-{session.pk}"' not in page and "seen by teacher" in page
+    Turn.objects.create(session=session, index=2, author="student", author_user=alice,
+                        text="ugh, no idea")
+    assert f'id="alerts-session-{session.pk}"' in teacher_client.get(url).content.decode()
+    bad = teacher_client.post(reverse("classroom_alert_acknowledge", args=[classroom.pk]),
+                              {"session": session.pk, "kind": "bored"}, follow=True)
+    assert "unknown alert kind" in bad.content.decode()

@@ -90,7 +90,6 @@ def test_pairwise_labels_become_dpo_pairs_by_majority_or_adjudication(admin, rat
                                      "Hmm, tie one.", "Hmm, tie two.", "A")
     annotation.record_candidate_pair(student_turn(dialogue(bob, problem, classroom, "secret 99")),
                                      "Bob reply chosen", "Bob reply rejected", "A")
-    Enrolment.objects.filter(student=bob).update(data_sharing_consent=False)
 
     def vote(item, rater):
         reply_a = item.payload["reply_a"]
@@ -99,6 +98,8 @@ def test_pairwise_labels_become_dpo_pairs_by_majority_or_adjudication(admin, rat
         return {"preference": choice, "comment": ""}
 
     label_all(queue, raters, vote)
+    # bob withdraws after his pair was labelled (from then on annotation hands out none of his)
+    Enrolment.objects.filter(student=bob).update(data_sharing_consent=False)
     item = QueueItem.objects.get(key=f"pair:{disputed.pk}")
     assert item.status == QueueItem.Status.DISPUTED
     annotation.adjudicate(item.pk, admin, {"preference": "B", "comment": "guides"})
