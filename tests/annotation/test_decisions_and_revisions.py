@@ -102,4 +102,5 @@ def test_the_llm_judges_labels_show_on_the_queue_progress(annotators):
     queue = make_queue(annotators[:2], n_items=3)
     assert judge_queue(queue.pk) == 3
     [judge] = selectors.progress(queue)["judges"]
-    assert judge == {"rater": "llm:scripted/scripted", "labelled": 3}
+    # the scripted reply names no option: labelled, but nothing readable for agreement
+    assert judge == {"rater": "llm:scripted/scripted", "labelled": 3, "unreadable": 3}
