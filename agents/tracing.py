@@ -21,10 +21,6 @@ class SpanRecord:
     error: str = ""
     calls: list[LLMCall] = field(default_factory=list)
 
-    @property
-    def duration_s(self) -> float:
-        return (self.ended_at or self.started_at) - self.started_at
-
 
 class Tracer:
     """Collects a tree of spans; LLM calls attach to the innermost open span."""

@@ -65,10 +65,11 @@ def child(n: int, file_type: str, format_name: str) -> dict:
     """One case, in this process: returns seconds and RSS before and at peak."""
     from apps.exports.filters import ExportFilters
     from apps.exports.formats import FORMATS
+    from apps.exports.names import Person
     from apps.exports.pipeline import write_dataset
-    from apps.exports.privacy import Privacy, scrub_names
+    from apps.exports.privacy import Privacy
 
-    privacy = Privacy(names=scrub_names(f"name{i} n{i}" for i in range(NAMES)),
+    privacy = Privacy(people=tuple(Person(f"name{i}", f"n{i}x") for i in range(NAMES)),
                       opted_out=frozenset(range(0, LEARNERS, 20)))
     records = synthetic(n, FORMATS[format_name].reads.__name__)
     rss_before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024

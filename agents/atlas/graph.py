@@ -2,17 +2,22 @@
 
     START -> probe -> inject -> plan -> review_plan -> solve      (coach)
                              \\-------------------------> solve   (auto, paired)
-    solve -> reward (auto) | check -> reward (right) | retry -> check ... -> reward
+    solve -> reward (auto) | check -> reward (valid) | retry -> check ... -> reward
     reward -> persist -> learn -> END
 
-The last retry is never validated (papers.md 4). LLMs, store and config come in through the
-run's context (`AtlasDeps`), so the compiled graph holds no state of its own.
+As upstream (atlas-sdk 123ab40): the teacher validates attempts (`{valid, guidance}`) and
+reviews plans (the reviewed plan replaces the student's) without the gold answer; the gold
+answer only scores the finished session. The last retry is never validated. `oracle=True`
+keeps the old in-session checker gate as a comparison arm. LLMs, store and config come in
+through the run's context (`AtlasDeps`), so the compiled graph holds no state of its own.
 """
 
 from __future__ import annotations
 
 import functools
 import hashlib
+import json
+import operator
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
@@ -21,17 +26,52 @@ from typing import Annotated, TypedDict
 
 from langgraph.graph import END, START, StateGraph
 from langgraph.runtime import Runtime
+from pydantic import BaseModel, Field, field_validator
 
 from agents.atlas import prompts
-from agents.atlas.lanes import Lane, choose_lane
+from agents.atlas.lanes import Lane
 from agents.atlas.memory import LearningMemory, MemoryStore
 from agents.atlas.playbook import prune, update_counters
+from agents.atlas.probe import ProbeDecision, llm_probe, rules_probe
 from agents.atlas.reward import Reward, judge_reward, score_answer
 from agents.atlas.session import AtlasConfig, AtlasSession, AtlasTask, Attempt, StudentRun
 from agents.atlas.synthesis import GateResult, gate_update, propose_update
-from agents.llm.types import LLM, ChatMessage, LLMCall
+from agents.llm.structured import chat_json
+from agents.llm.types import LLM, ChatMessage, LLMCall, LLMError
 from agents.math import extract_answer, numbers_in
 from agents.tracing import TracedLLM, Tracer
+
+
+# Length bounds go in the schema only (json_schema_extra): they keep a constrained small
+# engine's JSON inside the teacher's token budget, and an unconstrained reply is not refused.
+class Validation(BaseModel):
+    """Upstream's validation reply."""
+
+    valid: bool
+    guidance: str = Field("", json_schema_extra={"maxLength": 240})
+
+    @field_validator("guidance", mode="before")
+    @classmethod
+    def _null_is_empty(cls, value):
+        return "" if value is None else value
+
+
+class PlanStep(BaseModel):
+    id: int
+    description: str = Field(json_schema_extra={"maxLength": 120})
+
+
+class ReviewedPlan(BaseModel):
+    """Upstream's plan-review reply: the corrected (or original) plan and any concerns."""
+
+    steps: list[PlanStep] = Field(min_length=1, json_schema_extra={"maxItems": 4})
+    concerns: list[Annotated[str, Field(json_schema_extra={"maxLength": 160})]] = Field(
+        default_factory=list, json_schema_extra={"maxItems": 2})
+
+    @field_validator("concerns", mode="before")
+    @classmethod
+    def _null_is_none(cls, value):
+        return [] if value is None else value
 
 
 @dataclass(frozen=True)
@@ -46,8 +86,13 @@ class AtlasDeps:
     tracer: Tracer | None = None
 
 
-def _add_tokens(left: dict[str, int], right: dict[str, int]) -> dict[str, int]:
-    return {role: left.get(role, 0) + right.get(role, 0) for role in left.keys() | right.keys()}
+def _add_usage(left: dict[str, dict], right: dict[str, dict]) -> dict[str, dict]:
+    out = {role: dict(u) for role, u in left.items()}
+    for role, u in right.items():
+        mine = out.setdefault(role, {})
+        for name, n in u.items():
+            mine[name] = mine.get(name, 0) + n
+    return out
 
 
 class AtlasState(TypedDict, total=False):
@@ -56,14 +101,17 @@ class AtlasState(TypedDict, total=False):
     history: list[float]
     lane: Lane
     probe_reason: str
+    probe_alt: str
     memory: LearningMemory
     student_system: str
     teacher_system: str
+    student_plan: str
     plan: str
     plan_guidance: str
     attempts: list[Attempt]
+    student_input: Annotated[list[str], operator.add]
     reward: Reward
-    tokens: Annotated[dict[str, int], _add_tokens]
+    usage: Annotated[dict[str, dict], _add_usage]
     gate: GateResult
     memory_changed: bool
     memory_version: int
@@ -73,20 +121,34 @@ Ctx = Runtime[AtlasDeps]
 
 
 class _Meter:
-    """Counts the tokens of every call through an engine."""
+    """Counts the calls and tokens of every call through an engine, for one role."""
 
-    def __init__(self, llm: LLM) -> None:
-        self.llm, self.engine, self.model, self.tokens = llm, llm.engine, llm.model, 0
+    def __init__(self, llm: LLM, role: str) -> None:
+        self.llm, self.engine, self.model, self.role = llm, llm.engine, llm.model, role
+        self.calls = self.prompt_tokens = self.completion_tokens = 0
+
+    @property
+    def tokens(self) -> int:
+        return self.prompt_tokens + self.completion_tokens
+
+    def usage(self) -> dict[str, dict]:
+        """This meter's usage, keyed by its role, for the state's reducer."""
+        if not self.calls:
+            return {}
+        return {self.role: {"calls": self.calls, "prompt_tokens": self.prompt_tokens,
+                            "completion_tokens": self.completion_tokens}}
+
+    def count(self, call: LLMCall) -> LLMCall:
+        self.calls += 1
+        self.prompt_tokens += call.usage.prompt_tokens
+        self.completion_tokens += call.usage.completion_tokens
+        return call
 
     def chat(self, messages: Sequence[ChatMessage], **kwargs) -> LLMCall:
-        call = self.llm.chat(messages, **kwargs)
-        self.tokens += call.usage.total_tokens
-        return call
+        return self.count(self.llm.chat(messages, **kwargs))
 
     def complete(self, prompt: str, **kwargs) -> LLMCall:
-        call = self.llm.complete(prompt, **kwargs)
-        self.tokens += call.usage.total_tokens
-        return call
+        return self.count(self.llm.complete(prompt, **kwargs))
 
     def ask(self, system: str, user: str, max_tokens: int, temperature: float = 0.7,
             history: Sequence[ChatMessage] = ()) -> str:
@@ -109,98 +171,138 @@ def _traced(node):
 
 @_traced
 def probe(state: AtlasState, runtime: Ctx) -> dict:
-    """Pick the lane from the key's reward history."""
-    cfg = runtime.context.config
-    history = runtime.context.store.history(state["key"])
-    lane, reason = choose_lane(history, cfg.thresholds, cfg.forced_lane)
-    return {"history": history, "lane": lane, "probe_reason": reason}
+    """Pick the lane with the configured probe; the other probe decides on the same history."""
+    deps, cfg = runtime.context, runtime.context.config
+    records = list(deps.store.records(state["key"]))
+    if records:  # the key's learning so far travels with its latest session, as upstream's notes
+        memory = deps.store.load(state["key"])
+        records[-1] = replace(records[-1], student_learning=memory.student_pamphlet.text,
+                              teacher_learning=memory.teacher_pamphlet.text)
+    meter = _Meter(deps.judge, "probe")
+    decisions: dict[str, ProbeDecision] = {
+        "llm": llm_probe(meter, state["task"].question, records, thresholds=cfg.thresholds,
+                         forced=cfg.forced_lane, max_tokens=cfg.probe_tokens),
+        "rules": rules_probe(records, thresholds=cfg.thresholds, forced=cfg.forced_lane)}
+    chosen = decisions[cfg.probe]
+    other = decisions["rules" if cfg.probe == "llm" else "llm"]
+    confidence = "" if chosen.confidence is None else f" (confidence {chosen.confidence:.2f})"
+    return {"history": [r.score for r in records], "lane": chosen.lane,
+            "probe_reason": f"{cfg.probe} probe: {chosen.reason}{confidence}",
+            "probe_alt": f"{other.lane}: {other.reason}", "usage": meter.usage()}
 
 
 @_traced
 def inject(state: AtlasState, runtime: Ctx) -> dict:
-    """Load the key's memory and put its pamphlets into the system prompts."""
+    """Load the key's memory; put its pamphlets into the prompts unless `apply_to_prompts` is off."""
     memory = runtime.context.store.load(state["key"])
+    if not runtime.context.config.apply_to_prompts:  # shadow run: learn, but do not use it
+        return {"memory": memory, "student_system": prompts.STUDENT, "teacher_system": ""}
     return {"memory": memory,
             "student_system": prompts.with_notes(prompts.STUDENT, memory.student_pamphlet,
                                                  "Your notes from earlier practice"),
-            "teacher_system": prompts.with_notes(prompts.TEACHER, memory.teacher_pamphlet,
+            "teacher_system": prompts.with_notes("", memory.teacher_pamphlet,
                                                  "Your notes on this learner")}
 
 
 @_traced
 def plan(state: AtlasState, runtime: Ctx) -> dict:
     """Coach lane: the student writes a plan before solving."""
-    student = _Meter(runtime.context.student)
+    student = _Meter(runtime.context.student, "student")
     text = student.ask(state["student_system"],
                        prompts.PLAN.format(question=state["task"].question),
                        runtime.context.config.student_tokens)
-    return {"plan": text, "tokens": {"student": student.tokens}}
+    return {"plan": text, "student_plan": text, "usage": student.usage()}
 
 
 @_traced
 def review_plan(state: AtlasState, runtime: Ctx) -> dict:
-    """Coach lane: the teacher corrects the plan in at most two sentences."""
-    teacher, task = _Meter(runtime.context.teacher), state["task"]
-    text = teacher.ask(state["teacher_system"],
-                       prompts.REVIEW_PLAN.format(question=task.question, plan=state["plan"]),
-                       runtime.context.config.teacher_tokens)
-    return {"plan_guidance": _guard(text, task.gold), "tokens": {"teacher": teacher.tokens}}
+    """Coach lane: the teacher reviews the plan (no gold); the reviewed plan replaces it."""
+    teacher, task = _Meter(runtime.context.teacher, "teacher"), state["task"]
+    messages = [{"role": "system", "content": prompts.PLAN_REVIEW + state["teacher_system"]},
+                {"role": "user", "content": json.dumps(
+                    {"task": task.question, "plan": state["plan"]}, ensure_ascii=False)
+                 + "\nReturn json."}]
+    try:
+        reply = chat_json(teacher, messages, ReviewedPlan,
+                          max_tokens=runtime.context.config.teacher_tokens, temperature=0.2)
+    except LLMError:
+        return {"plan_guidance": "", "usage": teacher.usage()}
+    if reply.value is None:  # upstream keeps the student's plan when the review has no steps
+        return {"plan_guidance": "", "usage": teacher.usage()}
+    steps = "\n".join(f"{n}. {s.description.strip()}" for n, s in enumerate(reply.value.steps, 1))
+    concerns = " ".join(c.strip() for c in reply.value.concerns if c.strip())
+    return {"plan": steps, "plan_guidance": _shorten(concerns), "usage": teacher.usage()}
 
 
 @_traced
 def solve(state: AtlasState, runtime: Ctx) -> dict:
     """The student's first attempt."""
-    student = _Meter(runtime.context.student)
-    text = student.ask(state["student_system"], _problem(state),
-                       runtime.context.config.student_tokens)
-    return {"attempts": [Attempt(text, extract_answer(text))],
-            "tokens": {"student": student.tokens}}
+    student = _Meter(runtime.context.student, "student")
+    problem = _problem(state)
+    text = student.ask(state["student_system"], problem, runtime.context.config.student_tokens)
+    return {"attempts": [Attempt(text, extract_answer(text))], "student_input": [problem],
+            "usage": student.usage()}
 
 
 @_traced
 def check(state: AtlasState, runtime: Ctx) -> dict:
-    """Validate the last attempt (checker if gold, else the teacher) and give feedback."""
-    teacher, task = _Meter(runtime.context.teacher), state["task"]
+    """The teacher validates the last attempt without the gold answer (`oracle`: the checker)."""
+    deps, task = runtime.context, state["task"]
     *done, attempt = state["attempts"]
-    budget = runtime.context.config.teacher_tokens
-    if task.gold is not None:
+    teacher = _Meter(deps.teacher, "teacher")
+    if deps.config.oracle and task.gold is not None:
         correct = score_answer(attempt.text, task.gold).score == 1.0
-        feedback = "" if correct else teacher.ask(
-            state["teacher_system"], prompts.FEEDBACK.format(question=task.question,
-                                                             work=attempt.text), budget)
-    else:
-        reply = teacher.ask(state["teacher_system"], prompts.VERDICT.format(
-            question=task.question, work=attempt.text), budget, temperature=0.2)
-        verdict = re.search(r"verdict\s*:\s*\**\s*(in)?correct", reply, re.IGNORECASE)
-        correct = bool(verdict) and not verdict.group(1)
-        feedback = "" if correct else re.sub(r"(?im)^.*verdict\s*:.*$", "", reply)
-    attempt = replace(attempt, correct=correct,
-                      feedback="" if correct else _guard(feedback, task.gold))
-    return {"attempts": [*done, attempt], "tokens": {"teacher": teacher.tokens}}
+        feedback = "" if correct else _guard(teacher.ask(
+            prompts.TEACHER + state["teacher_system"],
+            prompts.FEEDBACK.format(question=task.question, work=attempt.text),
+            deps.config.teacher_tokens), task.gold)
+        return {"attempts": [*done, replace(attempt, correct=correct, feedback=feedback)],
+                "usage": teacher.usage()}
+    payload = {"task": task.question, "student_response": attempt.text,
+               "prior_guidance": [a.feedback for a in done if a.feedback]}
+    messages = [{"role": "system", "content": prompts.VALIDATION + state["teacher_system"]},
+                {"role": "user", "content": json.dumps(payload, ensure_ascii=False)
+                 + "\nReturn json."}]
+    try:
+        reply = chat_json(teacher, messages, Validation,
+                          max_tokens=deps.config.teacher_tokens, temperature=0.2)
+        verdict = reply.value
+    except LLMError:
+        verdict = None
+    if verdict is None:  # an unusable verdict stops the lane: no unvalidated extra attempt
+        return {"attempts": [*done, attempt], "usage": teacher.usage()}
+    guidance = (verdict.guidance or "").strip()
+    if state["lane"] == "coach":
+        guidance = _shorten(guidance)
+    feedback = "" if verdict.valid else (guidance or prompts.FALLBACK_FEEDBACK)
+    return {"attempts": [*done, replace(attempt, correct=verdict.valid, feedback=feedback)],
+            "usage": teacher.usage()}
 
 
 @_traced
 def retry(state: AtlasState, runtime: Ctx) -> dict:
-    """The student tries again with the teacher's feedback."""
-    student, last = _Meter(runtime.context.student), state["attempts"][-1]
+    """The student tries again with the teacher's guidance."""
+    student, last = _Meter(runtime.context.student, "student"), state["attempts"][-1]
     history: list[ChatMessage] = [{"role": "user", "content": _problem(state)},
                                   {"role": "assistant", "content": last.text}]
-    text = student.ask(state["student_system"], prompts.RETRY.format(feedback=last.feedback),
-                       runtime.context.config.student_tokens, history=history)
+    ask = prompts.RETRY.format(feedback=last.feedback)
+    text = student.ask(state["student_system"], ask, runtime.context.config.student_tokens,
+                       history=history)
     return {"attempts": [*state["attempts"], Attempt(text, extract_answer(text))],
-            "tokens": {"student": student.tokens}}
+            "student_input": [ask], "usage": student.usage()}
 
 
 @_traced
 def reward(state: AtlasState, runtime: Ctx) -> dict:
-    """Score the final attempt: checker with gold, judge ensemble without."""
-    deps, task, final = runtime.context, state["task"], state["attempts"][-1]
+    """Score the finished session: checker with gold, judge ensemble without."""
+    deps, task, attempts = runtime.context, state["task"], state["attempts"]
     if task.gold is not None:
-        return {"reward": score_answer(final.text, task.gold)}
-    judge, arbiter = _Meter(deps.judge), _Meter(deps.teacher)
-    result = judge_reward(judge, arbiter, task.question, final.text, deps.config.judge_runs,
-                          max_tokens=deps.config.judge_tokens)
-    return {"reward": result, "tokens": {"judge": judge.tokens + arbiter.tokens}}
+        scored = [replace(a, checked=score_answer(a.text, task.gold).score == 1.0) for a in attempts]
+        return {"reward": score_answer(attempts[-1].text, task.gold), "attempts": scored}
+    judge, arbiter = _Meter(deps.judge, "judge"), _Meter(deps.teacher, "judge")
+    result = judge_reward(judge, arbiter, task.question, attempts[-1].text,
+                          deps.config.judge_runs, max_tokens=deps.config.judge_tokens)
+    return {"reward": result, "usage": _add_usage(judge.usage(), arbiter.usage())}
 
 
 @_traced
@@ -212,15 +314,23 @@ def persist(state: AtlasState, runtime: Ctx) -> dict:
 
 @_traced
 def learn(state: AtlasState, runtime: Ctx) -> dict:
-    """Update counters, prune, synthesize, gate; save a new version if anything changed."""
+    """Update counters, prune, synthesize, gate; save a new version if anything changed.
+
+    Cue hits count in the student's input (upstream's `detect_and_record` on the user
+    message); adoption is the action's words in the student's output. With `update_enabled`
+    off (a frozen run) nothing is written.
+    """
     deps, task, old = runtime.context, state["task"], state["memory"]
+    if not deps.config.update_enabled:
+        return {"gate": GateResult(False, old, ("memory frozen: updates disabled",)),
+                "memory_changed": False, "memory_version": old.version}
     score, recent = state["reward"].score, state["history"][-deps.config.thresholds.window:]
-    session_text = "\n".join([task.question, state.get("plan", ""),
-                              *(a.text for a in state["attempts"])])
-    base = update_counters(old, session_text, score, fmean(recent) if recent else score,
-                           hashlib.sha256(task.question.encode()).hexdigest()[:12])
+    base = update_counters(old, "\n".join(state.get("student_input", [])), score,
+                           fmean(recent) if recent else score,
+                           hashlib.sha256(task.question.encode()).hexdigest()[:12],
+                           output_text="\n".join(a.text for a in state["attempts"]))
     base = replace(base, entries=prune(base.entries))
-    memory_llm = _Meter(deps.teacher)
+    memory_llm = _Meter(deps.teacher, "memory")
     update = propose_update(memory_llm, base, _summary(state), max_tokens=deps.config.memory_tokens)
     final = state["attempts"][-1].answer  # without gold, the final answer must not leak either
     golds = [task.gold] if task.gold is not None else [final] if final else []
@@ -232,7 +342,7 @@ def learn(state: AtlasState, runtime: Ctx) -> dict:
                         f"session {len(state['history']) + 1} ({state['lane']}): "
                         f"synthesis {gate.verdict}")
     return {"gate": gate, "memory_changed": changed, "memory_version": version,
-            "tokens": {"memory": memory_llm.tokens}}
+            "usage": memory_llm.usage()}
 
 
 def _after_inject(state: AtlasState) -> str:
@@ -245,7 +355,7 @@ def _after_solve(state: AtlasState) -> str:
 
 def _after_check(state: AtlasState, runtime: Ctx) -> str:
     attempts = state["attempts"]
-    done = attempts[-1].correct or len(attempts) >= runtime.context.config.max_attempts
+    done = attempts[-1].correct is not False or len(attempts) >= runtime.context.config.max_attempts
     return "reward" if done else "retry"
 
 
@@ -273,6 +383,11 @@ def build_atlas_graph():
     return graph.compile()
 
 
+def _tokens(usage: dict[str, dict]) -> dict[str, int]:
+    return {role: u.get("prompt_tokens", 0) + u.get("completion_tokens", 0)
+            for role, u in usage.items()}
+
+
 def run_atlas_session(student_llm: LLM, teacher_llm: LLM, task: AtlasTask, store: MemoryStore,
                       key: str, config: AtlasConfig | None = None, tracer: Tracer | None = None,
                       *, judge_llm: LLM | None = None) -> AtlasSession:
@@ -283,35 +398,55 @@ def run_atlas_session(student_llm: LLM, teacher_llm: LLM, task: AtlasTask, store
         student_llm, teacher_llm, judge_llm = (TracedLLM(llm, tracer)
                                                for llm in (student_llm, teacher_llm, judge_llm))
     deps = AtlasDeps(student_llm, teacher_llm, judge_llm, store, config, tracer)
-    s = build_atlas_graph().invoke({"key": key, "task": task, "tokens": {}}, context=deps)
+    s = build_atlas_graph().invoke({"key": key, "task": task, "usage": {}}, context=deps)
     return AtlasSession(
         key=key, task=task, lane=s["lane"], probe_reason=s["probe_reason"],
         plan=s.get("plan", ""), plan_guidance=s.get("plan_guidance", ""),
         attempts=tuple(s["attempts"]), reward=s["reward"],
-        succeeded=s["reward"].score >= config.thresholds.high, tokens=s["tokens"],
-        memory_changed=s["memory_changed"], memory_version=s["memory_version"], gate=s["gate"])
+        succeeded=s["reward"].score >= config.thresholds.high, tokens=_tokens(s["usage"]),
+        memory_changed=s["memory_changed"], memory_version=s["memory_version"], gate=s["gate"],
+        student_plan=s.get("student_plan", ""), usage=s["usage"], probe_alt=s["probe_alt"])
 
 
 def run_student_alone(student_llm: LLM, task: AtlasTask, *, judge_llm: LLM | None = None,
-                      max_tokens: int = 512) -> StudentRun:
-    """The baseline: the student answers with no teacher and no memory, scored the same way."""
-    student = _Meter(student_llm)
-    text = student.ask(prompts.STUDENT, prompts.SOLVE.format(question=task.question), max_tokens)
+                      max_tokens: int = 512, attempts: int = 1) -> StudentRun:
+    """The baselines: the student with no teacher and no memory, scored the same way.
+
+    With `attempts` > 1 the student rechecks its own work that many times in all (the
+    self-retry baseline on ATLAS's attempt budget); the last attempt is scored.
+    """
+    student = _Meter(student_llm, "student")
+    history: list[ChatMessage] = []
+    done: list[Attempt] = []
+    ask = prompts.SOLVE.format(question=task.question)
+    for _ in range(attempts):
+        text = student.ask(prompts.STUDENT, ask, max_tokens, history=history)
+        done.append(Attempt(text, extract_answer(text)))
+        history += [{"role": "user", "content": ask}, {"role": "assistant", "content": text}]
+        ask = prompts.SELF_RETRY
+    final = done[-1]
     if task.gold is not None:
-        result = score_answer(text, task.gold)
+        result = score_answer(final.text, task.gold)
+        done = [replace(a, checked=score_answer(a.text, task.gold).score == 1.0) for a in done]
     elif judge_llm is not None:
-        result = judge_reward(judge_llm, judge_llm, task.question, text)
+        result = judge_reward(judge_llm, judge_llm, task.question, final.text)
     else:
         raise ValueError("a task without a gold answer needs a judge_llm to be scored")
-    return StudentRun(Attempt(text, extract_answer(text)), result, student.tokens)
+    return StudentRun(done[-1], result, student.tokens, tuple(done), student.usage())
 
 
 def _problem(state: AtlasState) -> str:
     question = state["task"].question
     if state.get("plan"):
-        return prompts.SOLVE_WITH_PLAN.format(question=question, plan=state["plan"],
-                                              guidance=state.get("plan_guidance", ""))
+        text = prompts.SOLVE_WITH_REVIEWED_PLAN.format(question=question, plan=state["plan"])
+        guidance = state.get("plan_guidance", "")
+        return f"{text}\n\nYour teacher's note on the plan: {guidance}" if guidance else text
     return prompts.SOLVE.format(question=question)
+
+
+def _shorten(text: str, sentences: int = 2) -> str:
+    """At most `sentences` sentences (upstream shortens coach guidance)."""
+    return " ".join([s for s in re.split(r"(?<=[.!?])\s+", text.strip()) if s][:sentences])
 
 
 def _guard(text: str, gold: str | None) -> str:
@@ -326,10 +461,10 @@ def _summary(state: AtlasState) -> str:
     """The session as the memory writer sees it: no gold answer, only verdicts and scores."""
     lines = [f"Problem: {state['task'].question}", f"Lane: {state['lane']}"]
     if state.get("plan"):
-        lines += [f"Student's plan: {state['plan']}",
+        lines += [f"Plan: {state['plan']}",
                   f"Teacher on the plan: {state.get('plan_guidance', '')}"]
     for n, a in enumerate(state["attempts"], 1):
-        verdict = {True: "right", False: "wrong", None: "not checked"}[a.correct]
+        verdict = {True: "accepted", False: "sent back", None: "not validated"}[a.correct]
         lines.append(f"Attempt {n} ({verdict}): {a.text}")
         if a.feedback:
             lines.append(f"Teacher: {a.feedback}")

@@ -7,6 +7,7 @@ from dataclasses import asdict, dataclass, field
 from typing import Literal, Protocol
 
 from agents.atlas.lanes import Lane
+from agents.atlas.probe import HistoryRecord
 from agents.atlas.reward import Reward
 
 INJECT_CHARS = 1000
@@ -74,6 +75,7 @@ class PlaybookEntry:
     delta_sum: float = 0.0
     hit_tasks: tuple[str, ...] = ()
     note: str = ""
+    rubric: float | None = None
 
     @property
     def live(self) -> bool:
@@ -123,6 +125,10 @@ class MemoryStore(Protocol):
         """Append a session's reward and the lane it ran in."""
         ...
 
+    def records(self, key: str) -> list[HistoryRecord]:
+        """The key's sessions as the capability probe reads them (score, rationale, lane)."""
+        ...
+
 
 class InMemoryStore:
     """A `MemoryStore` in a dict: for tests and the Python shell."""
@@ -147,6 +153,10 @@ class InMemoryStore:
     def record_reward(self, key: str, reward: Reward, lane: Lane) -> None:
         """Append a session's reward and lane."""
         self.rewards.setdefault(key, []).append((reward, lane))
+
+    def records(self, key: str) -> list[HistoryRecord]:
+        """The key's sessions, oldest first, for the probe."""
+        return [HistoryRecord(r.score, r.rationale, lane) for r, lane in self.rewards.get(key, [])]
 
     def lanes(self, key: str) -> list[Lane]:
         """Lanes of `key`'s sessions, oldest first."""

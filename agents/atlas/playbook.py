@@ -12,8 +12,14 @@ TRANSFER_AFTER = 20
 
 
 def update_counters(memory: LearningMemory, session_text: str, reward: float,
-                    baseline_reward: float, task_id: str = "") -> LearningMemory:
-    """Count one observed session against every live entry; `baseline_reward` is the key's mean."""
+                    baseline_reward: float, task_id: str = "", *,
+                    output_text: str | None = None) -> LearningMemory:
+    """Count one observed session against every live entry; `baseline_reward` is the key's mean.
+
+    Cues fire on `session_text` (the student's input, as upstream's cue detection); adoption
+    is read in `output_text` (the student's work), or in `session_text` when none is given.
+    """
+    output_text = session_text if output_text is None else output_text
     delta = reward - baseline_reward
     entries = []
     for e in memory.entries:
@@ -28,7 +34,7 @@ def update_counters(memory: LearningMemory, session_text: str, reward: float,
             tasks = (*tasks, task_id)[-2:]  # two distinct tasks are all the transfer rule needs
         entries.append(replace(
             e, observed=e.observed + 1, hit_sessions=e.hit_sessions + 1,
-            used=e.used + shares_most_words(e.action, session_text),
+            used=e.used + shares_most_words(e.action, output_text),
             helped=e.helped + (delta > 0), hurt=e.hurt + (delta < 0),
             delta_sum=e.delta_sum + delta, hit_tasks=tasks))
     return replace(memory, entries=tuple(entries))

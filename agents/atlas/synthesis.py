@@ -11,9 +11,11 @@ import json
 import re
 from dataclasses import dataclass, replace
 
-from agents.llm.structured import parse_json_object
+from pydantic import BaseModel, Field
+
 from agents.atlas.memory import Cue, LearningMemory, Pamphlet, PlaybookEntry
 from agents.atlas.playbook import shares_most_words
+from agents.llm.structured import chat_json
 from agents.llm.types import LLM, LLMError
 from agents.math import numbers_in
 
@@ -31,6 +33,49 @@ Reply with JSON only:
    "action": "<imperative, <= {MAX_ACTION} chars>", "expected_effect": "<= {MAX_EFFECT} chars",
    "scope": "reinforcement or differentiation"}}]}}
 Entries you leave out are retired."""
+
+# Upstream's PlaybookEntryRubricWeights and gate defaults (atlas-sdk config/models.py, 123ab40).
+RUBRIC_WEIGHTS = {"actionability": 0.4, "generality": 0.3, "hookability": 0.2, "concision": 0.1}
+HOOKABILITY = {"regex": 1.0, "predicate": 0.6, "keyword": 0.4}
+CONCISE_CHARS = 420
+
+
+def _limit(chars: int):
+    """A length bound for constrained decoding only: the gate, not validation, enforces caps."""
+    return Field(json_schema_extra={"maxLength": chars})
+
+
+class _CueReply(BaseModel):
+    kind: str = Field(json_schema_extra={"enum": ["regex", "keyword"]})
+    pattern: str = _limit(MAX_PATTERN)
+
+
+class _EntryReply(BaseModel):
+    id: str | None = None
+    cue: _CueReply
+    action: str = _limit(MAX_ACTION)
+    expected_effect: str = Field("", json_schema_extra={"maxLength": MAX_EFFECT})
+    scope: str = Field("reinforcement",
+                       json_schema_extra={"enum": ["reinforcement", "differentiation"]})
+
+
+class MemoryRewrite(BaseModel):
+    """The memory writer's reply, schema-constrained so a small engine returns usable JSON.
+
+    The schema asks for every field; validation lets one be left out (the old text is kept),
+    and caps are the gate's to enforce, with its own messages.
+    """
+
+    student_pamphlet: str | None = Field(None, json_schema_extra={"maxLength": 1500})
+    teacher_pamphlet: str | None = Field(None, json_schema_extra={"maxLength": 1500})
+    entries: list[_EntryReply] | None = Field(None, json_schema_extra={"maxItems": 5})
+
+    @classmethod
+    def model_json_schema(cls, *args, **kwargs) -> dict:
+        schema = super().model_json_schema(*args, **kwargs)
+        schema["required"] = ["student_pamphlet", "teacher_pamphlet", "entries"]
+        return schema
+
 
 NEGATIONS = re.compile(r"\b(?:not|never|no longer|don't|do not|avoid|skip|stop|without)\b", re.I)
 GENERALITY = {
@@ -87,16 +132,30 @@ def propose_update(llm: LLM, memory: LearningMemory, session_summary: str,
                 {"role": "user", "content": f"Current memory:\n{json.dumps(current, indent=1)}"
                                             f"\n\nSession:\n{session_summary}"}]
     try:
-        reply = llm.chat(messages, max_tokens=max_tokens, temperature=0.1).completion
+        reply = chat_json(llm, messages, MemoryRewrite, max_tokens=max_tokens, temperature=0.1)
     except LLMError as exc:
         return MemoryUpdate(None, f"engine failed: {exc}")
-    data = parse_json_object(reply)
-    if data is None:
-        return MemoryUpdate(None, "no JSON object in the reply", reply)
+    if reply.value is None:
+        return MemoryUpdate(None, reply.error, reply.call.completion)
     try:
-        return MemoryUpdate(_merge(memory, data), "parsed", reply)
+        merged = _merge(memory, reply.value.model_dump(exclude_none=True))
+        return MemoryUpdate(merged, "parsed", reply.call.completion)
     except ValueError as exc:
-        return MemoryUpdate(None, str(exc), reply)
+        return MemoryUpdate(None, str(exc), reply.call.completion)
+
+
+def rubric_score(entry: PlaybookEntry, *, generality_ok: bool = True, cue_ok: bool = True) -> float:
+    """Upstream's weighted rubric: actionability 0.4, generality 0.3, hookability 0.2, concision 0.1.
+
+    Hookability: regex 1.0, predicate 0.6, keyword 0.4 (0 for an invalid cue); concision is
+    full up to 420 characters of action + effect + cue, then falls linearly.
+    """
+    length = len(entry.action) + len(entry.expected_effect) + len(entry.cue.pattern)
+    scores = {"actionability": 1.0 if entry.action.strip() else 0.0,
+              "generality": 1.0 if generality_ok else 0.0,
+              "hookability": HOOKABILITY.get(entry.cue.kind, 0.4) if cue_ok else 0.0,
+              "concision": max(0.0, 1.0 - max(0, length - CONCISE_CHARS) / CONCISE_CHARS)}
+    return round(sum(RUBRIC_WEIGHTS[k] * v for k, v in scores.items()), 4)
 
 
 def _merge(old: LearningMemory, data: dict) -> LearningMemory:
@@ -146,10 +205,13 @@ def gate_update(old: LearningMemory, update: MemoryUpdate,
     warnings, entries = [], []
     for e in new.entries:
         if e.live:
-            failures += [f"{e.id}: {f}" for f in _entry_failures(e)]
+            mine = _entry_failures(e)
+            failures += [f"{e.id}: {f}" for f in mine]
             found = [what for what, rx in GENERALITY.items() if rx.search(_text_of(e))]
             warnings += [f"{e.id}: contains {what}" for what in found]
-            e = replace(e, status="provisional" if found else "active")
+            cue_ok = not any(f.startswith(("invalid cue", "cue regex")) for f in mine)
+            e = replace(e, status="provisional" if found else "active",
+                        rubric=rubric_score(e, generality_ok=not found, cue_ok=cue_ok))
         entries.append(e)
     if failures:
         return GateResult(False, old, tuple(failures), tuple(warnings))

@@ -1,4 +1,5 @@
-"""LeaP evaluation: accuracy, tokens, recovery from a wrong prefix, answer changes after peers."""
+"""LeaP evaluation: Pass@1 per path and the vote, tokens, recovery from a wrong prefix, answer
+changes after peers."""
 
 from __future__ import annotations
 
@@ -19,6 +20,23 @@ def accuracy(results: Sequence[LeapResult], golds: Sequence[str]) -> float:
     """Share of problems whose voted answer matches the gold answer (0.0 for no problems)."""
     pairs = list(zip(results, golds, strict=True))
     return sum(is_right(r.answer, gold) for r, gold in pairs) / len(pairs) if pairs else 0.0
+
+
+def pass_at_1(results: Sequence[LeapResult], golds: Sequence[str]) -> float:
+    """The paper's headline: per problem the share of paths that are right, averaged.
+
+    Each path's own final answer counts, not the vote (0.0 for no problems).
+    """
+    pairs = list(zip(results, golds, strict=True))
+    if not pairs:
+        return 0.0
+    return sum(sum(is_right(p.answer, gold) for p in r.paths) / len(r.paths) for r, gold in pairs
+               if r.paths) / len(pairs)
+
+
+def path_pass_at_1(result: LeapResult, gold: str) -> float:
+    """One problem's Pass@1: the share of its paths whose own answer is right."""
+    return sum(is_right(p.answer, gold) for p in result.paths) / len(result.paths) if result.paths else 0.0
 
 
 def total_tokens(results: Sequence[LeapResult]) -> int:

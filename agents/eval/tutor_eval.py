@@ -19,12 +19,34 @@ from langgraph.checkpoint.memory import InMemorySaver
 from agents.eval.dialogue_metrics import aggregate, bootstrap_ci, success_and_telling
 from agents.graphs.detection import MisconceptionDetector
 from agents.graphs.guard import final_value
-from agents.graphs.simulated_student import StudentSeed, opening_turn, student_turn
+from agents.graphs.simulated_student import (
+    UPSTREAM_TOKENS,
+    StudentSeed,
+    opening_turn,
+    student_turn,
+    upstream_student_reply,
+    upstream_text,
+)
 from agents.graphs.tutor import run_tutor_turn
 from agents.llm import LLM, ChatMessage
 from agents.tracing import TracedLLM, Tracer
 
 TUTORS = ("tutorgraph", "baseline")
+# `mathdial`: upstream's harness (eth-nlped/mathdial b452be4, interactivetutoring/): greeting,
+# then 4 student/teacher pairs, no early stop; the InstructGPT student prompt at temperature 0
+# and 512 tokens; the baseline tutor sees the correct solution, at temperature 0, 512 tokens.
+# `tutorgraph`: our earlier protocol (the wrong solution as turn 0, up to k_max pairs, stop once
+# the student states the answer, a yielding chat student at 0.4, a baseline without solution).
+PROTOCOLS = ("mathdial", "tutorgraph")
+MATHDIAL_PAIRS = 4
+MATHDIAL_GREETING = "Hi {name}! Could you walk me through your solution?"
+MATHDIAL_TEACHER_PROMPT = ("A tutor and a student work together to solve the following math word "
+                           "problem. \n") + """Math problem: {problem}
+The correct solution is as follows:
+{ground_truth}
+The following is a conversation with a teacher. The teacher is polite, helpful, professional, on \
+topic, and factually correct.
+"""
 REQUIRED_FIELDS = ("question", "ground_truth", "student_incorrect_solution", "student_profile")
 BASELINE_PROMPT = """You are a maths tutor talking with a student.
 Problem: {problem}
@@ -113,14 +135,37 @@ def _student_side(turns: list[dict]) -> list[ChatMessage]:
             for t in turns]
 
 
+def mathdial_baseline_reply(llm: LLM, item: MathDialItem, turns: Sequence[dict], *,
+                            tracer: Tracer) -> str:
+    """Upstream's ChatGPT teacher: the correct solution in the system prompt, temperature 0."""
+    messages = [{"role": "system", "content": MATHDIAL_TEACHER_PROMPT.format(
+        problem=item.question, ground_truth=item.ground_truth)},
+        *({"role": "assistant" if t["speaker"] == "teacher" else "user",
+           "content": upstream_text(t["text"])} for t in turns)]
+    with tracer.span("baseline_turn"):
+        call = TracedLLM(llm, tracer).chat(messages, max_tokens=UPSTREAM_TOKENS, temperature=0.0,
+                                           stop=["Student:", "student:"])
+    return call.completion.strip()
+
+
 def run_dialogue(item: MathDialItem, *, tutor: str, tutor_llm: LLM, student_llm: LLM,
                  tracer: Tracer, k_max: int = 7, max_tokens: int = 60,
                  telling_budget_turn: int = 5,
-                 detector: MisconceptionDetector | None = None) -> dict:
-    """Play one dialogue: greeting, the student's solution, then tutor/student turns until the
-    student states the answer or has had `k_max` turns after its first."""
+                 detector: MisconceptionDetector | None = None,
+                 protocol: str = "tutorgraph") -> dict:
+    """Play one dialogue under `protocol` (see PROTOCOLS) and score success@k / telling@k.
+
+    `tutorgraph`: greeting, the student's solution, then tutor/student turns until the student
+    states the answer or has had `k_max` turns after its first. `mathdial`: upstream's harness.
+    """
     if tutor not in TUTORS:
         raise ValueError(f"unknown tutor {tutor!r}; choose one of {', '.join(TUTORS)}")
+    if protocol not in PROTOCOLS:
+        raise ValueError(f"unknown protocol {protocol!r}; choose one of {', '.join(PROTOCOLS)}")
+    if protocol == "mathdial":
+        return _run_mathdial(item, tutor=tutor, tutor_llm=tutor_llm, student_llm=student_llm,
+                             tracer=tracer, k_max=k_max, max_tokens=max_tokens,
+                             telling_budget_turn=telling_budget_turn, detector=detector)
     seed = StudentSeed(problem=item.question, incorrect_solution=item.incorrect_solution,
                        profile=item.profile, gold_answer=item.ground_truth)
     turns: list[dict] = [
@@ -162,8 +207,44 @@ def run_dialogue(item: MathDialItem, *, tutor: str, tutor_llm: LLM, student_llm:
                 break
     metrics = success_and_telling([(t["speaker"], t["text"]) for t in turns], item.ground_truth,
                                   ks=range(1, k_max + 1))
-    return {"line": item.line, "qid": item.qid, "tutor": tutor, "turns": turns,
-            "solved": solved, **metrics}
+    return {"line": item.line, "qid": item.qid, "tutor": tutor, "protocol": "tutorgraph",
+            "turns": turns, "solved": solved, **metrics}
+
+
+def _run_mathdial(item: MathDialItem, *, tutor: str, tutor_llm: LLM, student_llm: LLM,
+                  tracer: Tracer, k_max: int, max_tokens: int, telling_budget_turn: int,
+                  detector: MisconceptionDetector | None) -> dict:
+    """Upstream's `gpt_baseline.py` loop: greeting, then 4 x (student, teacher), no early stop."""
+    seed = StudentSeed(problem=item.question, incorrect_solution=item.incorrect_solution,
+                       profile=item.profile, gold_answer=item.ground_truth)
+    turns: list[dict] = [{"speaker": "teacher", "text": MATHDIAL_GREETING.format(
+        name=item.student_name), "move": "generic", "guard": [], "detections": []}]
+    checkpointer = InMemorySaver()
+    with tracer.span("dialogue", qid=item.qid, line=item.line, tutor=tutor, protocol="mathdial"):
+        for _ in range(MATHDIAL_PAIRS):
+            turns.append({"speaker": "student", "text": upstream_student_reply(
+                student_llm, seed, item.student_name, turns, tracer=tracer)})
+            if tutor == "baseline":
+                turns.append({"speaker": "teacher", "move": "", "guard": [], "detections": [],
+                              "text": mathdial_baseline_reply(tutor_llm, item, turns,
+                                                              tracer=tracer)})
+                continue
+            state = run_tutor_turn(
+                tutor_llm, {"problem": item.question, "gold_answer": item.ground_truth,
+                            "gold_solution": item.ground_truth,
+                            "dialogue": _tutor_side(turns[:-1]),
+                            "student_message": turns[-1]["text"],
+                            "telling_budget_turn": telling_budget_turn},
+                tracer=tracer, max_tokens=max_tokens, detector=detector,
+                checkpointer=checkpointer, thread_id=f"{item.line}")
+            turns.append({"speaker": "teacher", "text": state["reply"], "move": state["move"],
+                          "guard": state.get("guard", []),
+                          "detections": state.get("detections", [])})
+    metrics = success_and_telling([(t["speaker"], t["text"]) for t in turns], item.ground_truth,
+                                  ks=range(1, k_max + 1))
+    solved = metrics["s"] is not None
+    return {"line": item.line, "qid": item.qid, "tutor": tutor, "protocol": "mathdial",
+            "turns": turns, "solved": solved, **metrics}
 
 
 def build_report(dialogues: Sequence[dict], *, tutor: str, engine: str, model: str,

@@ -23,6 +23,34 @@ from agents.llm import LLM, LLMCall
 from agents.math import answers_match, extract_answer
 from agents.tracing import Tracer
 
+# Upstream's prompt shape (LeaP leap/prompts.py, 589ff64) for chat models: the chat template,
+# a user turn with the tag instruction and an example summary, and a pre-filled assistant
+# preamble that repeats the instruction. The example is ours, a GSM8K-sized one without numbers:
+# a small model copies an example's numbers into its own answers (seen on SmolLM2-135M).
+EXAMPLE_SUMMARY = (
+    "<summarize> In short, my current key insights about this problem are: find how many were "
+    "sold first, then subtract that from the starting amount and add what was made later. And "
+    "my current progress is: I have worked out how many were sold and how many are left; next I "
+    "add what was made later. </summarize>")
+LEAP_INSTRUCTION = (
+    "Please reason step by step, and when you get some intermediate results, please summarize "
+    "them enclosed with <summarize> </summarize> and you will get the comments from peers. For "
+    "example:\n\n" + EXAMPLE_SUMMARY + " <comment> The comments from peers will be presented "
+    "here. </comment>\n\nAfter you get the final answer, finish with a line "
+    '"Final answer: <number>".')
+COT_INSTRUCTION = 'Please reason step by step, and finish with a line "Final answer: <number>".'
+LEAP_PREAMBLE = (
+    "Okay, so I have this math problem. And the user instructs that I should summarize what I've "
+    "concluded with tags when I get some intermediate results. For example:\n\n"
+    + EXAMPLE_SUMMARY + "\n\nNow, let's get back to the original problem.\n")
+CHAT_TEMPLATES = {
+    # SmolLM2, Qwen2.5 and the R1 distills of Qwen use ChatML-style turns
+    "chatml": "<|im_start|>user\n{user}<|im_end|>\n<|im_start|>assistant\n{preamble}",
+}
+PROMPT_STYLES = ("upstream", "plain")
+# What the sampler is told explicitly (the paper's temperature 0.6, top-p 0.95, top-k 40; the
+# code adds min-p 0.05): vLLM's and llama.cpp's own defaults differ.
+SAMPLING = {"top_p": 0.95, "top_k": 40, "min_p": 0.05}
 PROMPT = (
     "System: You are a careful maths solver.\n"
     "User: Solve the problem below. Reason step by step, one short step per line, and finish"
@@ -33,11 +61,14 @@ PROMPT = (
 TAG_NOTE = (" Now and then you will recap your progress inside <summarize></summarize>, and other"
             " solvers' recaps will appear inside <comment></comment>: check them against your"
             " own steps.")
-TRIGGERS = ("Let me quickly recap my reasoning so far.", "Let me briefly sum up where I am.",
-            "Time to recap what I have found so far.")
-OPENERS = ("In short, my current conclusions are that", "To sum up, so far I have found that",
-           "Briefly, what I know so far is that")
-REFLECT = "Let me check whether any peer's conclusion differs from mine before I go on.\n"
+TRIGGERS = ("Wait, let me quickly recap what I've concluded so far.",
+            "Hold on, I should summarize the key points briefly to ensure I'm on the right track.",
+            "Okay, before continuing, let me put together a brief summary of what I have so far.")
+OPENERS = ("In short, my current conclusions are that", "To summarize, my recent findings are",
+           "In short, I've currently concluded that")
+REFLECT = ("Hmm, it seems that my peers have given me some comments, so let me check if anyone's "
+           "conclusions are different from mine before I continue my own reasoning.\n")
+NO_COMMENTS = "Hmm, there are no comments, so let's continue reasoning.\n"
 # llama-cpp-python's server serves one request at a time, and a new one interrupts the running one
 SEQUENTIAL_ENGINES = ("embedded",)
 FORCE = "\nFinal answer:"
@@ -58,14 +89,22 @@ class LeapConfig:
     top_k: int = 2
     router: Router = "dispersed"
     max_rounds: int = 4
-    summary_tokens: int = 64
+    summary_tokens: int = 256
     answer_tokens: int = 48
     temperature: float = 0.6
     seed: int = 0
+    prompt_style: str = "upstream"
+    chat_template: str = "chatml"
+    sampling: tuple[tuple[str, float], ...] = tuple(SAMPLING.items())
 
     def __post_init__(self) -> None:
         if self.router not in ROUTERS:
             raise ValueError(f"unknown router {self.router!r}; choose one of {', '.join(ROUTERS)}")
+        if self.prompt_style not in PROMPT_STYLES:
+            raise ValueError(f"unknown prompt style {self.prompt_style!r}; choose one of "
+                             f"{', '.join(PROMPT_STYLES)}")
+        if self.chat_template not in CHAT_TEMPLATES:
+            raise ValueError(f"unknown chat template {self.chat_template!r}")
         sizes = ("n_paths", "every_tokens", "max_rounds", "summary_tokens", "answer_tokens")
         for name in sizes:
             if getattr(self, name) < 1:
@@ -145,9 +184,52 @@ class LeapState(TypedDict, total=False):
     answer: str | None
 
 
-def render_prompt(problem: str, *, exchange: bool = True) -> str:
-    """The shared prompt; the tag note (as the paper gives untrained models) only with LeaP."""
-    return PROMPT.format(problem=problem.strip(), tag_note=TAG_NOTE if exchange else "")
+def render_prompt(problem: str, *, exchange: bool = True, style: str = "upstream",
+                  template: str = "chatml") -> str:
+    """The shared prompt; the tag instruction (as the paper gives untrained models) only with LeaP.
+
+    `upstream`: the chat template with the instruction, example summary and pre-filled
+    preamble (the baseline gets upstream's plain chain-of-thought line); `plain`: our earlier
+    text prompt for models without a chat template.
+    """
+    if style == "plain":
+        return PROMPT.format(problem=problem.strip(), tag_note=TAG_NOTE if exchange else "")
+    user = f"{problem.strip()} {LEAP_INSTRUCTION if exchange else COT_INSTRUCTION}"
+    return CHAT_TEMPLATES[template].format(user=user, preamble=LEAP_PREAMBLE if exchange else "")
+
+
+BLOCK_OVERHEAD, MIN_EVERY, MIN_SUMMARY = 80, 32, 32
+
+
+def fit_to_context(config: LeapConfig, context_tokens: int, prompt_tokens: int) -> tuple[LeapConfig, str]:
+    """Shrink summary length, then T, then rounds until a path fits the engine's context.
+
+    A path holds the prompt, every round's T tokens, a recap and k peer recaps per exchange,
+    and the forced answer. Returns the config to run and a sentence for the report.
+    """
+    avail = context_tokens - prompt_tokens - config.answer_tokens
+    summary, every, rounds = config.summary_tokens, config.every_tokens, config.max_rounds
+
+    def need(s: int, t: int, r: int) -> int:
+        return r * t + (r - 1) * (s * (1 + config.top_k) + BLOCK_OVERHEAD)
+
+    while need(summary, every, rounds) > avail and summary > MIN_SUMMARY:
+        summary = max(MIN_SUMMARY, summary // 2)
+    while need(summary, every, rounds) > avail and every > MIN_EVERY:
+        every = max(MIN_EVERY, every * 3 // 4)
+    while need(summary, every, rounds) > avail and rounds > 1:
+        rounds -= 1
+    fitted = replace(config, summary_tokens=summary, every_tokens=every, max_rounds=rounds)
+    note = (f"context {context_tokens} tokens (prompt ≈{prompt_tokens}): summaries ≤{summary} "
+            f"tokens, T = {every}, {rounds} rounds, k = {config.top_k}"
+            + ("" if fitted == config else f" (asked: ≤{config.summary_tokens}, "
+               f"T = {config.every_tokens}, {config.max_rounds} rounds)"))
+    return fitted, note
+
+
+def estimate_tokens(text: str) -> int:
+    """A tokenizer-free upper estimate (about 3 characters a token for English and maths)."""
+    return len(text) // 3 + 1
 
 
 def close_chunk(chunk: str, finish_reason: str | None) -> tuple[str, bool]:
@@ -183,11 +265,11 @@ def without_partial_sentence(path: LeapPath) -> LeapPath:
 
 
 def peer_block(summaries: Sequence[str]) -> str:
-    """The `<comment>` block a path reads: one `Peer i: "…"` line per routed summary."""
+    """The `<comment>` block a path reads (upstream's shape): one `Peer i: "…"` line each."""
     if not summaries:
-        return "<comment>\nno comments\n</comment>\n"
-    lines = "".join(f'Peer {n}: "{summary}"\n' for n, summary in enumerate(summaries, 1))
-    return f"<comment>\n{lines}</comment>\n{REFLECT}"
+        return f" <comment> No comments </comment>\n\n{NO_COMMENTS}"
+    lines = "\n".join(f'Peer {n}: "{summary}"' for n, summary in enumerate(summaries, 1))
+    return f" <comment> {lines} </comment>\n\n{REFLECT}"
 
 
 def majority_vote(answers: Sequence[str | None]) -> str | None:
@@ -234,8 +316,13 @@ def build_leap_graph(llm: LLM, config: LeapConfig, *, tracer: Tracer, exchange: 
         with tracer.span(name, path=index, tokens=call.usage.completion_tokens, **attributes):
             tracer.record_call(call)
 
+    sampling = dict(config.sampling)
+    router_rng = random.Random(f"{config.seed}/router")
+
     def start(state: LeapState) -> LeapState:
-        prompt, prefixes = render_prompt(state["problem"], exchange=exchange), state["prefixes"]
+        prompt = render_prompt(state["problem"], exchange=exchange, style=config.prompt_style,
+                               template=config.chat_template)
+        prefixes = state["prefixes"]
         paths = []
         for i in range(config.n_paths):
             prefix = prefixes[i] if i < len(prefixes) else ""
@@ -250,7 +337,7 @@ def build_leap_graph(llm: LLM, config: LeapConfig, *, tracer: Tracer, exchange: 
         with tracer.span("leap.generate", round=round_, alive=[p.index for p in alive]):
             calls = complete_all(llm, {p.index: p.text for p in alive},
                                  max_tokens=config.every_tokens, temperature=config.temperature,
-                                 stop=STOP)
+                                 stop=STOP, sampling=sampling)
             for p in alive:
                 call = calls[p.index]
                 chunk, finished = close_chunk(call.completion, call.finish_reason)
@@ -266,17 +353,17 @@ def build_leap_graph(llm: LLM, config: LeapConfig, *, tracer: Tracer, exchange: 
         round_, paths = state["round"], list(state["paths"])
         rng = random.Random(f"{config.seed}/{round_}")
         alive = [without_partial_sentence(p) for p in paths if not p.finished]
-        cues = {p.index: f"\n{rng.choice(TRIGGERS)}\n<summarize> {rng.choice(OPENERS)}"
+        cues = {p.index: f"\n\n{rng.choice(TRIGGERS)} <summarize> {rng.choice(OPENERS)}"
                 for p in alive}
         with tracer.span("leap.summarize", round=round_):
             calls = complete_all(llm, {p.index: p.text + cues[p.index] for p in alive},
                                  max_tokens=config.summary_tokens, temperature=config.temperature,
-                                 stop=SUMMARY_STOP)
+                                 stop=SUMMARY_STOP, sampling=sampling)
             summaries = {}
             for p in alive:
                 call = calls[p.index]
                 summaries[p.index] = " ".join(call.completion.split())  # routed without opener
-                text = f"{cues[p.index]}{call.completion.rstrip()}</summarize>\n"
+                text = f"{cues[p.index]}{call.completion.rstrip()} </summarize>"
                 paths[p.index] = extend(p, Segment("summary", round_, text), call)
                 record("leap.summary", p.index, call, round=round_, summary=summaries[p.index])
         return {"paths": paths, "summaries": summaries}
@@ -284,7 +371,7 @@ def build_leap_graph(llm: LLM, config: LeapConfig, *, tracer: Tracer, exchange: 
     def route(state: LeapState) -> LeapState:
         with tracer.span("leap.route", round=state["round"], router=config.router,
                          top_k=config.top_k) as span:
-            routes = route_peers(state["summaries"], config.router, config.top_k)
+            routes = route_peers(state["summaries"], config.router, config.top_k, router_rng)
             span.attributes["heard"] = routes
         return {"routes": routes}
 
@@ -304,7 +391,7 @@ def build_leap_graph(llm: LLM, config: LeapConfig, *, tracer: Tracer, exchange: 
         with tracer.span("leap.force_answer", paths=[p.index for p in todo]):
             calls = complete_all(llm, {p.index: p.text + FORCE for p in todo},
                                  max_tokens=config.answer_tokens, temperature=config.temperature,
-                                 stop=("\n",))
+                                 stop=("\n",), sampling=sampling)
             for p in todo:
                 call, last_round = calls[p.index], len(p.answers_by_round)
                 path = extend(p, Segment("answer", last_round, FORCE + call.completion), call)
@@ -341,6 +428,34 @@ def build_leap_graph(llm: LLM, config: LeapConfig, *, tracer: Tracer, exchange: 
     graph.add_edge("force_answer", "vote")
     graph.add_edge("vote", END)
     return graph.compile()
+
+
+def own_wrong_prefixes(llm: LLM, problem: str, gold: str, config: LeapConfig, *,
+                       samples: int, max_tokens: int, fraction: float = 0.15,
+                       tracer: Tracer | None = None) -> list[str]:
+    """The paper's prefix trap: the model's own wrong responses, each cut at `fraction` of it.
+
+    `samples` independent responses (no exchange, the run's sampling) are drawn; those whose
+    answer is wrong (or missing) keep their first 15% of tokens, counted in whitespace tokens
+    since the gateway has no tokenizer. Returns one prefix per wrong response.
+    """
+    tracer = tracer or Tracer()
+    prompt = render_prompt(problem, exchange=False, style=config.prompt_style,
+                           template=config.chat_template)
+    calls = complete_all(llm, dict.fromkeys(range(samples), prompt), max_tokens=max_tokens,
+                         temperature=config.temperature, stop=STOP, sampling=dict(config.sampling))
+    prefixes = []
+    with tracer.span("leap.trap", samples=samples, fraction=fraction):
+        for _, call in sorted(calls.items()):
+            tracer.record_call(call)
+            answer = extract_answer(call.completion)
+            if answer is not None and answers_match(answer, gold):
+                continue
+            words = re.findall(r"\s*\S+", call.completion)
+            cut = "".join(words[: max(1, round(len(words) * fraction))])
+            if cut.strip():
+                prefixes.append(cut)
+    return prefixes
 
 
 def run_leap(llm: LLM, problem: str, config: LeapConfig, *, tracer: Tracer | None = None,

@@ -2,39 +2,37 @@
 
 from __future__ import annotations
 
+import random
 from typing import Literal
 
-Router = Literal["dispersed", "clustered", "hybrid"]
-ROUTERS: tuple[Router, ...] = ("dispersed", "clustered", "hybrid")
+import Levenshtein
 
-
-def levenshtein(a: str, b: str) -> int:
-    """Edit distance (insertions, deletions, substitutions) between two strings."""
-    if len(a) < len(b):
-        a, b = b, a
-    previous = list(range(len(b) + 1))
-    for i, ca in enumerate(a, 1):
-        current = [i]
-        for j, cb in enumerate(b, 1):
-            current.append(min(previous[j] + 1, current[j - 1] + 1, previous[j - 1] + (ca != cb)))
-        previous = current
-    return previous[-1]
+Router = Literal["dispersed", "clustered", "hybrid", "random"]
+ROUTERS: tuple[Router, ...] = ("dispersed", "clustered", "hybrid", "random")
 
 
 def similarity(a: str, b: str) -> float:
-    """Normalised Levenshtein similarity, 1 − lev(a, b) / max(|a|, |b|); 1.0 for two empties."""
-    longest = max(len(a), len(b))
-    return 1.0 if longest == 0 else 1.0 - levenshtein(a, b) / longest
+    """`Levenshtein.ratio`, as upstream routes: 1 − InDel(a, b) / (|a| + |b|); 1.0 for two empties.
+
+    This is not 1 − lev / max: `ratio` counts a substitution as a deletion plus an insertion.
+    """
+    return Levenshtein.ratio(a, b)
 
 
-def route_peers(summaries: dict[int, str], router: Router, top_k: int) -> dict[int, list[int]]:
+def route_peers(summaries: dict[int, str], router: Router, top_k: int,
+                rng: random.Random | None = None) -> dict[int, list[int]]:
     """Pick up to `top_k` peers for every path from the summaries of the running paths.
 
     dispersed: the least similar; clustered: the most similar; hybrid: ⌊k/2⌋ least similar,
-    then the rest most similar. Equal similarities go to the lower path index.
+    then the rest most similar; random: `top_k` others drawn with `rng`. Equal similarities go
+    to the lower path index (upstream's stable sort over ascending indices does the same).
     """
     if router not in ROUTERS:
         raise ValueError(f"unknown router {router!r}; choose one of {', '.join(ROUTERS)}")
+    if router == "random":
+        rng = rng or random.Random(0)
+        return {i: rng.sample([j for j in sorted(summaries) if j != i],
+                              min(top_k, len(summaries) - 1)) for i in sorted(summaries)}
     scores = {(i, j): similarity(summaries[i], summaries[j])
               for i in summaries for j in summaries if i < j}
     routes: dict[int, list[int]] = {}

@@ -1,5 +1,9 @@
 """A MathDial-style simulated student: a persona holding on to an incorrect solution.
 
+Two students: upstream's (eth-nlped/mathdial b452be4 `interactivetutoring/students.py`: its
+completion prompt at temperature 0 and 512 tokens, used by the `mathdial` protocol) and ours
+below (a chat student, used by the `tutorgraph` protocol).
+
 As in MathDial (Macina et al., 2023), the student is seeded with the problem, an incorrect
 solution and a persona (`student_profile`); it believes its solution is right and changes it
 only when the tutor's questions lead it there. Its opening turn is its solution as written;
@@ -9,6 +13,7 @@ a turn limit.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import TypedDict
 
@@ -18,6 +23,22 @@ from agents.eval.dialogue_metrics import bearing
 from agents.llm import LLM, ChatMessage
 from agents.tracing import TracedLLM, Tracer
 
+UPSTREAM_STUDENT_PROMPT = """
+Student Persona: (STUDENT PERSONA)
+
+Math problem: (MATH PROBLEM)
+
+Student solution: (STUDENT SOLUTION)
+
+Context: (STUDENT NAME) thinks their answer is correct. Only when the teacher provides several good \
+reasoning questions, (STUDENT NAME) understands the problem and corrects the solution. (STUDENT NAME) \
+can use calculator and thus makes no calculation errors. Send <EOM> tag at end of the student message.
+
+(DIALOG HISTORY)
+
+Student:
+"""
+UPSTREAM_TOKENS = 512
 STUDENT_SYSTEM_PROMPT = """You are a student talking to your maths teacher. {profile}
 Problem: {problem}
 Your solution: {solution}
@@ -80,3 +101,30 @@ def student_turn(llm: LLM, seed: StudentSeed, dialogue: list[ChatMessage], *, tr
     graph = build_student_graph(llm, seed, tracer=tracer, max_tokens=max_tokens)
     with tracer.span("student_turn"):
         return graph.invoke({"dialogue": dialogue})
+
+
+def upstream_text(text: str) -> str:
+    """Upstream's `Message` keeps a turn's newlines as a literal backslash-n."""
+    return text.replace("\n", "\\n")
+
+
+def upstream_student_prompt(seed: StudentSeed, name: str, turns: Sequence[dict]) -> str:
+    """Upstream's student prompt: persona, problem, wrong solution, context, the dialogue so far."""
+    history = "<EOM>\n\n".join(f"{t['speaker'].capitalize()}: {upstream_text(t['text'])}"
+                                for t in turns)
+    return (UPSTREAM_STUDENT_PROMPT.replace("(STUDENT PERSONA)", seed.profile)
+            .replace("(STUDENT SOLUTION)", seed.incorrect_solution)
+            .replace("(MATH PROBLEM)", seed.problem)
+            .replace("(STUDENT NAME)", name).replace("(DIALOG HISTORY)", history))
+
+
+def upstream_student_reply(llm: LLM, seed: StudentSeed, name: str, turns: Sequence[dict], *,
+                           tracer: Tracer) -> str:
+    """One upstream student turn: a completion at temperature 0, 512 tokens, stop at Teacher:."""
+    with tracer.span("mathdial_student"):
+        call = TracedLLM(llm, tracer).complete(
+            upstream_student_prompt(seed, name, turns), max_tokens=UPSTREAM_TOKENS,
+            temperature=0.0, stop=["Teacher:", "teacher:"])
+    text = call.completion.strip()
+    return (text.replace("Student:", "").replace(name + ":", "")
+            .replace("<EOM>", "").strip("\n").strip())

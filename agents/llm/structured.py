@@ -10,14 +10,12 @@ from __future__ import annotations
 import json
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Generic, TypeVar
 
 from pydantic import BaseModel, ValidationError
 
 from agents.llm.types import LLM, ChatMessage, LLMCall, Sampling
 
 _DECODER = json.JSONDecoder()
-T = TypeVar("T", bound=BaseModel)
 
 
 def parse_json_object(text: str) -> dict | None:
@@ -36,7 +34,7 @@ def parse_json_object(text: str) -> dict | None:
 
 
 @dataclass(frozen=True)
-class StructuredReply(Generic[T]):
+class StructuredReply[T: BaseModel]:
     """The validated value (None when the reply did not validate), the call, and why not."""
 
     value: T | None
@@ -44,8 +42,9 @@ class StructuredReply(Generic[T]):
     error: str = ""
 
 
-def chat_json(llm: LLM, messages: Sequence[ChatMessage], schema: type[T], *, max_tokens: int = 256,
-              temperature: float = 0.0, sampling: Sampling | None = None) -> StructuredReply[T]:
+def chat_json[T: BaseModel](llm: LLM, messages: Sequence[ChatMessage], schema: type[T], *,
+                            max_tokens: int = 256, temperature: float = 0.0,
+                            sampling: Sampling | None = None) -> StructuredReply[T]:
     """Ask for one JSON object constrained to `schema`'s JSON schema and validate it."""
     call = llm.chat(messages, max_tokens=max_tokens, temperature=temperature,
                     json_schema=schema.model_json_schema(), sampling=sampling)

@@ -82,8 +82,35 @@ def reasoning_steps(text: str) -> list[str]:
     return parts
 
 
+def _attempt_paths(run: Run) -> list[tuple[str, str, str]]:
+    """An ATLAS run's student attempts as (label, question, solution): the teacher's feedback,
+    the plan, the memory JSON and the reward are other calls' work and never steps."""
+    from apps.lab.models import AtlasSessionRecord
+
+    record = AtlasSessionRecord.objects.filter(run=run).first()
+    if record is None:
+        return []
+    return [(f"attempt {i + 1}", record.question, attempt.get("text", ""))
+            for i, attempt in enumerate(record.attempts)]
+
+
+def _leap_paths(run: Run) -> list[tuple[str, str, str]]:
+    """A LeaP run's paths, each what that path itself wrote (its prefix, reasoning and answer):
+    not the raw prompt, the recaps or the peers' summaries it was shown."""
+    from agents.graphs.leap import OWN_KINDS
+    from apps.lab.models import LeapProblemResult
+
+    result = LeapProblemResult.objects.filter(run=run).first()
+    if result is None:
+        return []
+    return [(f"{result.mode} path {path['index'] + 1}", result.question,
+             "".join(s["text"] for s in path.get("segments", ()) if s["kind"] in OWN_KINDS))
+            for path in result.paths]
+
+
 def traced_runs(filter: dict) -> Iterator[Item]:
-    """Runs (ATLAS, LeaP by default) whose LLM completions are split into steps to label."""
+    """The solutions of ATLAS and LeaP runs split into steps: one item per student attempt or
+    LeaP path, with the problem as its question (runs of learners who withdrew consent left out)."""
     qs = (Run.objects.filter(source__in=filter.get("sources") or [Run.Source.ATLAS, Run.Source.LEAP])
           .exclude(user__in=withdrawn_learner_ids()))
     for lookup, day in _dates(filter).items():
@@ -92,15 +119,14 @@ def traced_runs(filter: dict) -> Iterator[Item]:
         qs = qs.filter(engine=filter["engine"])
     if filter.get("status"):
         qs = qs.filter(status=filter["status"])
-    for run in qs.prefetch_related("llm_calls").order_by("id")[:_limit(filter)]:
-        calls = list(run.llm_calls.all())
-        steps = [step for call in calls for step in reasoning_steps(call.completion)]
-        if not steps:
-            continue
-        first = calls[0]
-        question = (first.messages[-1]["content"] if first.messages else first.prompt)
-        yield (f"run:{run.pk}", run, {"run_id": run.pk, "source": run.source, "name": run.name,
-                                      "question": question, "steps": steps})
+    for run in qs.order_by("id")[:_limit(filter)]:
+        paths = _leap_paths(run) if run.source == Run.Source.LEAP else _attempt_paths(run)
+        for number, (label, question, solution) in enumerate(paths):
+            steps = reasoning_steps(solution)
+            if steps:
+                yield (f"run:{run.pk}:{number}", run, {
+                    "run_id": run.pk, "source": run.source, "name": f"{run.name}, {label}",
+                    "path": label, "question": question, "steps": steps})
 
 
 def pair_item(pair: CandidatePair) -> Item:

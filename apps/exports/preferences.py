@@ -3,7 +3,7 @@
 Pure functions on plain values, so an adapter only maps its rows onto them:
 - a pairwise label (A, B or tie) on two candidate replies → one `PreferencePair`, none on a tie;
 - an ATLAS attempt history → one pair per failed attempt that a later attempt fixed (the first
-  success is `chosen`, each earlier failure `rejected`);
+  success is `chosen`, each earlier failure `rejected`, the prompt the success's own context);
 - a thumbs vote or a rating against a threshold → one `BinaryFeedback`.
 """
 
@@ -26,14 +26,14 @@ def pair_from_pairwise_label(meta: RecordMeta, prompt: tuple[Message, ...], repl
     return PreferencePair(meta, prompt, chosen=chosen, rejected=rejected)
 
 
-def pairs_from_retries(meta: RecordMeta, prompt: tuple[Message, ...],
+def pairs_from_retries(meta: RecordMeta, prompts: Sequence[tuple[Message, ...]],
                        attempts: Sequence[tuple[str, bool]]) -> Iterator[PreferencePair]:
-    """Failed attempts before the first success, each paired against that success."""
+    """Failed attempts before the first success, each paired against that success; the prompt
+    is `prompts[i]`, the context attempt i (the chosen one) was written in."""
     for index, (text, succeeded) in enumerate(attempts):
         if succeeded:
             for failed, _ in attempts[:index]:
-                if failed != text:
-                    yield PreferencePair(meta, prompt, chosen=text, rejected=failed)
+                yield PreferencePair(meta, prompts[index], chosen=text, rejected=failed)
             return
 
 

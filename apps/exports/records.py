@@ -62,6 +62,8 @@ class BinaryFeedback:
     prompt: tuple[Message, ...]
     completion: str
     good: bool
+    rater_role: str = ""  # whose votes these are (student, teacher, ...)
+    votes: int = 1  # how many of that role's votes the label is the majority of
 
 
 @dataclass(frozen=True, slots=True)
@@ -78,6 +80,14 @@ class StepSequence:
             raise ValueError(f"{len(self.steps)} steps but {len(self.step_labels)} labels")
         if any(label not in (-1, 0, 1) for label in self.step_labels):
             raise ValueError(f"step labels must be -1, 0 or +1, got {self.step_labels}")
+
+
+@dataclass(frozen=True, slots=True)
+class Skipped:
+    """A row a source read but cannot turn into a record, and why: counted, never silent."""
+
+    meta: RecordMeta
+    reason: str
 
 
 Record = Conversation | PreferencePair | BinaryFeedback | StepSequence

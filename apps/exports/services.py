@@ -20,8 +20,9 @@ from apps.accounts.selectors import withdrawn_learner_ids
 from apps.exports.filters import ExportFilters
 from apps.exports.formats import FORMATS
 from apps.exports.models import ApiToken, Export
+from apps.exports.names import Person
 from apps.exports.pipeline import ExportError, write_dataset
-from apps.exports.privacy import Privacy, scrub_names
+from apps.exports.privacy import Privacy
 from apps.exports.records import Record
 from apps.exports.sources import sources_for
 
@@ -57,6 +58,9 @@ def check_exportable(format_name: str, file_type: str, filters: ExportFilters) -
     if file_type not in Export.FileType.values:
         raise ExportError(f"unknown file type {file_type!r}; choose one of "
                           f"{', '.join(Export.FileType.values)}")
+    if file_type not in fmt.file_types:
+        raise ExportError(f"{fmt.name} files are {' or '.join(fmt.file_types)} only (OpenAI fine-tuning "
+                          f"takes JSONL); choose file type {fmt.file_types[0]}")
     if not sources_for(fmt.reads, filters):
         asked = ", ".join(filters.sources) or "any source"
         raise ExportError(f"no source provides {fmt.reads.__name__} records for {fmt.name} "
@@ -65,10 +69,10 @@ def check_exportable(format_name: str, file_type: str, filters: ExportFilters) -
 
 def privacy_for_export() -> Privacy:
     """The names to scrub and the students to leave out, read now, with a fresh secret."""
-    names = User.objects.values_list("username", "first_name", "last_name")
+    people = tuple(Person(first_name=first, last_name=last, username=username) for username, first, last
+                   in User.objects.values_list("username", "first_name", "last_name").iterator())
     opted_out = withdrawn_learner_ids()
-    return Privacy(names=scrub_names(part for row in names.iterator() for part in row),
-                   opted_out=frozenset(opted_out))
+    return Privacy(people=people, opted_out=frozenset(opted_out))
 
 
 def run_export(export_id: int) -> Export:
@@ -89,7 +93,8 @@ def run_export(export_id: int) -> Export:
             _records(export.format, filters), format_name=export.format, file_type=export.file_type,
             out_dir=directory, filters=filters, privacy=privacy_for_export(),
             total=_total(export.format, filters), on_progress=_progress_saver(export.pk),
-            about={"export_id": export.pk})
+            about={"export_id": export.pk},
+            sources=[name for name, _ in sources_for(FORMATS[export.format].reads, filters)])
     except Exception as exc:
         log.exception("export %s failed", export.pk)
         Export.objects.filter(pk=export.pk).update(

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from django import forms
 
+from agents.atlas.probe import PROBES
+from agents.graphs.leap import PROMPT_STYLES, LeapConfig, estimate_tokens, fit_to_context, render_prompt
 from agents.graphs.routing import ROUTERS
 from apps.lab.datasets import dataset_choices, load_items, resolve
 from apps.problems.importers import ImportError_
@@ -11,6 +13,12 @@ from apps.problems.importers import ImportError_
 ENGINES = ("embedded", "vllm", "openai", "scripted")
 ENGINE_CHOICES = [(e, e) for e in ENGINES]
 MAX_PROBLEMS = 1319
+# frozen: memory is used but never updated (the paper's frozen-pamphlet ablation); shadow: it
+# is updated but never injected; live: both (upstream's apply_to_prompts / update_enabled)
+MEMORY_MODES = {"live": (True, True), "frozen": (True, False), "shadow": (False, True)}
+ROLES = ("student", "teacher", "probe", "judge", "memory")
+# a long GSM8K problem, for the prompt side of the context budget
+BUDGET_PROBLEM = "x" * 900
 
 
 class _LaunchForm(forms.Form):
@@ -42,22 +50,67 @@ class _LaunchForm(forms.Form):
 class AtlasLaunchForm(_LaunchForm):
     student_engine = forms.ChoiceField(choices=ENGINE_CHOICES, initial="embedded")
     teacher_engine = forms.ChoiceField(choices=ENGINE_CHOICES, initial="embedded")
-    max_attempts = forms.IntegerField(min_value=1, max_value=4, initial=2)
+    max_attempts = forms.IntegerField(min_value=1, max_value=4, initial=2,
+                                      help_text="Also the self-retry baseline's attempt budget.")
     student_tokens = forms.IntegerField(min_value=16, max_value=4096, initial=256)
     teacher_tokens = forms.IntegerField(min_value=16, max_value=4096, initial=128)
+    probe = forms.ChoiceField(choices=[(p, p) for p in PROBES], initial="llm",
+                              help_text="llm: upstream's capability probe; rules: our fixed rule "
+                                        "set. The other one decides on the same history too.")
+    memory = forms.ChoiceField(choices=[(m, m) for m in MEMORY_MODES], initial="live",
+                               help_text="frozen: use the key's memory, never update it; shadow: "
+                                         "update it, never inject it.")
+    key = forms.CharField(max_length=200, required=False,
+                          help_text="A learning key to continue (e.g. a trained one for a frozen "
+                                    "run); blank: a new key for this run.")
+    oracle_arm = forms.BooleanField(required=False, initial=False,
+                                    label="also run the oracle arm",
+                                    help_text="The old gate (the checker with the gold answer "
+                                              "validates in-session), on its own key.")
+    prices = forms.CharField(required=False, max_length=300,
+                             help_text="USD per million prompt/completion tokens by role, e.g. "
+                                       "student=0.25/2, teacher=1.25/10; blank: local, cost 0.")
+
+    def clean_prices(self) -> dict:
+        text, prices = self.cleaned_data.get("prices", "").strip(), {}
+        for part in filter(None, (p.strip() for p in text.split(","))):
+            role, _, pair = part.partition("=")
+            prompt, _, completion = pair.partition("/")
+            try:
+                prices[role.strip()] = [float(prompt), float(completion)]
+            except ValueError:
+                raise forms.ValidationError(f"{part!r}: write role=prompt/completion, e.g. "
+                                            "student=0.25/2") from None
+            if role.strip() not in ROLES:
+                raise forms.ValidationError(f"{role.strip()!r} is not a role; use "
+                                            f"{', '.join(ROLES)}")
+        return prices
 
 
 class LeapLaunchForm(_LaunchForm):
     engine = forms.ChoiceField(choices=ENGINE_CHOICES, initial="embedded")
     paths = forms.IntegerField(label="paths (N)", min_value=2, max_value=16, initial=4)
-    every = forms.IntegerField(label="tokens between exchanges (T)", min_value=8, max_value=1024,
-                               initial=128)
+    context_tokens = forms.IntegerField(label="engine context (tokens)", min_value=512,
+                                        max_value=131072, initial=4096,
+                                        help_text="Summary length, T and rounds are fitted to it.")
+    every = forms.IntegerField(label="tokens between exchanges (T)", min_value=8, max_value=8192,
+                               initial=2048, help_text="Upstream's scripts: 2048; shrunk to fit.")
     top_k = forms.IntegerField(label="peers per path (k)", min_value=1, max_value=15, initial=2)
-    router = forms.ChoiceField(choices=[(r, r) for r in ROUTERS], initial="hybrid")
-    rounds = forms.IntegerField(min_value=1, max_value=8, initial=3)
+    router = forms.ChoiceField(choices=[(r, r) for r in ROUTERS], initial="dispersed")
+    rounds = forms.IntegerField(min_value=1, max_value=8, initial=5,
+                                help_text="Upstream's scripts: 5 turns; shrunk to fit.")
+    summary_tokens = forms.IntegerField(label="summary tokens", min_value=16, max_value=512,
+                                        initial=256, help_text="Upstream: 256; shrunk to fit.")
+    prompt_style = forms.ChoiceField(choices=[(p, p) for p in PROMPT_STYLES], initial="upstream",
+                                     help_text="upstream: chat template, example summary and "
+                                               "pre-filled preamble; plain: a text prompt.")
     trap_paths = forms.IntegerField(label="paths started from a wrong prefix", min_value=0,
                                     max_value=16, initial=0, required=False,
-                                    help_text="MathDial only: the start of the student's wrong solution.")
+                                    help_text="The model's own wrong responses cut at 15% of "
+                                              "their tokens, as the paper runs the trap.")
+    trap_source = forms.ChoiceField(choices=[("own", "own wrong responses"),
+                                             ("mathdial", "MathDial wrong solutions")],
+                                    initial="own", required=False)
 
     def clean(self):
         data = super().clean()
@@ -68,6 +121,22 @@ class LeapLaunchForm(_LaunchForm):
         data["trap_paths"] = trap
         if paths and trap > paths:
             self.add_error("trap_paths", f"at most {paths} paths can start from a wrong prefix.")
-        if trap and "items" in data and not any(i.wrong_prefix for i in data["items"]):
-            self.add_error("trap_paths", "prefix traps need a MathDial file (it has wrong solutions).")
+        data["trap_source"] = data.get("trap_source") or "own"
+        if trap and data["trap_source"] == "mathdial" and "items" in data \
+                and not any(i.wrong_prefix for i in data["items"]):
+            self.add_error("trap_paths", "MathDial prefixes need a MathDial file (it has wrong "
+                                         "solutions).")
+        if not self.errors:
+            self._fit(data)
         return data
+
+    def _fit(self, data: dict) -> None:
+        """Fit summary length, T and rounds to the engine's context; the note goes in the report."""
+        config = LeapConfig(n_paths=data["paths"], every_tokens=data["every"], top_k=data["top_k"],
+                            router=data["router"], max_rounds=data["rounds"],
+                            summary_tokens=data["summary_tokens"],
+                            prompt_style=data["prompt_style"])
+        prompt = estimate_tokens(render_prompt(BUDGET_PROBLEM, style=config.prompt_style))
+        fitted, note = fit_to_context(config, data["context_tokens"], prompt)
+        data.update(every=fitted.every_tokens, rounds=fitted.max_rounds,
+                    summary_tokens=fitted.summary_tokens, budget=note)

@@ -9,6 +9,7 @@ from django.db import transaction
 from django.db.models import Max
 
 from agents.atlas import Lane, LearningMemory, Reward
+from agents.atlas.probe import HistoryRecord
 from apps.lab.models import MemoryVersion, RewardRecord
 
 
@@ -31,6 +32,12 @@ class PostgresMemoryStore:
     def history(self, key: str) -> list[float]:
         """Reward scores of `key`, oldest first."""
         return list(RewardRecord.objects.filter(key=key).order_by("id").values_list("score", flat=True))
+
+    def records(self, key: str) -> list[HistoryRecord]:
+        """The key's sessions, oldest first, as the capability probe reads them."""
+        return [HistoryRecord(score, rationale, lane) for score, rationale, lane in
+                RewardRecord.objects.filter(key=key).order_by("id")
+                .values_list("score", "rationale", "lane")]
 
     def record_reward(self, key: str, reward: Reward, lane: Lane) -> None:
         """Append a session's reward, the lane it ran in and the reward's rationale."""

@@ -80,11 +80,18 @@ class RewardRecord(models.Model):
 
 
 class AtlasSessionRecord(models.Model):
-    """One problem of an ATLAS experiment: the supervised session or the student-alone baseline."""
+    """One problem of an ATLAS experiment under one arm.
+
+    atlas: the supervised session (teacher validation without gold); baseline: the student
+    alone, one attempt; self_retry: the student rechecking itself on ATLAS's attempt budget;
+    oracle: the session with the old in-session checker gate, on its own key.
+    """
 
     class Arm(models.TextChoices):
         ATLAS = "atlas"
         BASELINE = "baseline"
+        SELF_RETRY = "self_retry", "self-retry"
+        ORACLE = "oracle"
 
     experiment = models.ForeignKey(Experiment, on_delete=models.CASCADE, related_name="atlas_sessions")
     position = models.PositiveIntegerField()
@@ -95,6 +102,8 @@ class AtlasSessionRecord(models.Model):
     lane = models.CharField(max_length=10, blank=True)
     probe_reason = models.TextField(blank=True)
     plan = models.TextField(blank=True)
+    student_plan = models.TextField(blank=True, help_text="The student's plan before review (coach).")
+    probe_alt = models.TextField(blank=True, help_text="The other probe's lane on the same history.")
     attempts = models.JSONField(default=list)
     reward = models.FloatField()
     rationale = models.TextField(blank=True)
@@ -102,6 +111,7 @@ class AtlasSessionRecord(models.Model):
     correct = models.BooleanField()
     recovered = models.BooleanField(default=False)
     tokens = models.JSONField(default=dict)
+    usage = models.JSONField(default=dict, help_text="Per role: calls, prompt and completion tokens.")
     memory_version = models.PositiveIntegerField(null=True, blank=True)
     gate = models.TextField(blank=True)
     run = models.ForeignKey("traces.Run", null=True, blank=True, on_delete=models.SET_NULL)

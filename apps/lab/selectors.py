@@ -46,15 +46,17 @@ def leap_page(experiment: Experiment) -> dict:
     """Per problem: LeaP's and the baseline's paths, each split into segments with peer blocks marked."""
     problems: dict[int, dict] = {}
     for row in experiment.leap_results.order_by("position", "mode"):
+        paths = [_path_view(p, row.gold) for p in row.paths]
         problems.setdefault(row.position, {"position": row.position + 1, "question": row.question,
                                            "gold": row.gold, "prefix": row.prefix})[row.mode] = {
-            "row": row, "paths": [_path_view(p) for p in row.paths]}
+            "row": row, "paths": paths,
+            "pass_at_1": sum(p["right"] for p in paths) / len(paths) if paths else 0.0}
     for problem in problems.values():  # LeaP first, then its baseline
         problem["methods"] = [(m, problem[m]) for m in ("leap", "independent") if m in problem]
     return {"problems": [problems[p] for p in sorted(problems)]}
 
 
-def _path_view(path: dict) -> dict:
+def _path_view(path: dict, gold: str) -> dict:
     answers = path["answers_by_round"]
     changed = []  # rounds after which the path heard peers and then gave another answer
     for block in path["peer_blocks"]:
@@ -64,6 +66,7 @@ def _path_view(path: dict) -> dict:
             changed.append(block["round"])
     return {"index": path["index"], "prefixed": path["prefixed"], "tokens": path["tokens"],
             "answer": answers[-1] if answers else None, "answers": answers,
+            "right": bool(answers and answers[-1] and answers_match(answers[-1], gold)),
             "segments": [s for s in path["segments"] if s["kind"] != "prompt"],
             "changed_after_peers": changed}
 

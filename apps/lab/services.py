@@ -8,14 +8,16 @@ from datetime import UTC, datetime
 
 from django.db import transaction
 
-from agents.atlas import AtlasConfig, AtlasSession, AtlasTask, Reward, run_atlas_session, run_student_alone
-from agents.graphs.leap import LeapConfig, LeapResult, run_independent, run_leap
+from agents.atlas import AtlasConfig, AtlasSession, AtlasTask, run_atlas_session, run_student_alone
+from agents.atlas.session import Attempt, StudentRun
+from agents.graphs.leap import LeapConfig, LeapResult, own_wrong_prefixes, run_independent, run_leap
 from agents.llm import LLM
 from agents.math import answers_match
 from agents.tracing import Tracer
 from apps.engines import get_llm
 from apps.lab import reports
 from apps.lab.datasets import Item, load_items
+from apps.lab.forms import MEMORY_MODES
 from apps.lab.memory_store import PostgresMemoryStore
 from apps.lab.models import AtlasSessionRecord, Experiment, LeapProblemResult
 from apps.traces.services import save_run
@@ -108,12 +110,21 @@ def learning_key(experiment: Experiment) -> str:
     return experiment.params.get("key") or f"lab/{experiment.pk}/{experiment.params['dataset']}"
 
 
-def atlas_config(params: dict) -> AtlasConfig:
+def oracle_key(experiment: Experiment) -> str:
+    """The oracle arm learns on its own key, so the two arms' memories never mix."""
+    return f"{learning_key(experiment)}/oracle"
+
+
+def atlas_config(params: dict, *, oracle: bool = False) -> AtlasConfig:
     """The session configuration from an experiment's parameters."""
+    apply, update = MEMORY_MODES[params.get("memory", "live")]
     return AtlasConfig(max_attempts=params.get("max_attempts", 2),
                        student_tokens=params.get("student_tokens", 256),
                        teacher_tokens=params.get("teacher_tokens", 128),
-                       memory_tokens=params.get("memory_tokens", 256))
+                       memory_tokens=params.get("memory_tokens", 256),
+                       probe=params.get("probe", "llm"), oracle=oracle,
+                       apply_to_prompts=apply, update_enabled=update,
+                       prices={role: tuple(p) for role, p in (params.get("prices") or {}).items()})
 
 
 def _run_atlas_item(experiment: Experiment, position: int, item: Item, engines: Engines) -> None:
@@ -121,38 +132,49 @@ def _run_atlas_item(experiment: Experiment, position: int, item: Item, engines: 
     student, teacher = engines(params["student_engine"]), engines(params["teacher_engine"])
     task = AtlasTask(question=item.question, gold=item.gold, skill=params.get("skill", ""))
     config = atlas_config(params)
-    baseline = run_student_alone(student, task, max_tokens=config.student_tokens)
-    tracer = Tracer()
+    alone = run_student_alone(student, task, max_tokens=config.student_tokens)
+    self_retry = run_student_alone(student, task, max_tokens=config.student_tokens,
+                                   attempts=config.max_attempts)
+    arms = [(AtlasSessionRecord.Arm.ATLAS, learning_key(experiment), config)]
+    if params.get("oracle_arm"):
+        arms.append((AtlasSessionRecord.Arm.ORACLE, oracle_key(experiment),
+                     atlas_config(params, oracle=True)))
     with transaction.atomic():  # the memory and reward writes go with the records, or not at all
-        session = run_atlas_session(student, teacher, task, PostgresMemoryStore(),
-                                    learning_key(experiment), config, tracer)
-        run = save_run(tracer, source="atlas", name=f"atlas #{experiment.pk} problem {position + 1}",
-                       subject=experiment, user=experiment.created_by,
-                       engine=f"{params['student_engine']}/{params['teacher_engine']}",
-                       model=getattr(student, "model", ""))
-        _save_session(experiment, position, item, session, run)
-        _save_baseline(experiment, position, item, baseline.attempt, baseline.reward,
-                       {"student": baseline.tokens})
+        for arm, key, arm_config in arms:
+            tracer = Tracer()
+            session = run_atlas_session(student, teacher, task, PostgresMemoryStore(), key,
+                                        arm_config, tracer)
+            run = save_run(tracer, source="atlas",
+                           name=f"{arm} #{experiment.pk} problem {position + 1}",
+                           subject=experiment, user=experiment.created_by,
+                           engine=f"{params['student_engine']}/{params['teacher_engine']}",
+                           model=getattr(student, "model", ""))
+            _save_session(experiment, position, item, session, run, arm)
+        _save_baseline(experiment, position, item, alone, AtlasSessionRecord.Arm.BASELINE)
+        _save_baseline(experiment, position, item, self_retry, AtlasSessionRecord.Arm.SELF_RETRY)
 
 
-def _save_session(experiment: Experiment, position: int, item: Item, session: AtlasSession, run) -> None:
+def _save_session(experiment: Experiment, position: int, item: Item, session: AtlasSession, run,
+                  arm: str = AtlasSessionRecord.Arm.ATLAS) -> None:
     AtlasSessionRecord.objects.create(
-        experiment=experiment, position=position, arm=AtlasSessionRecord.Arm.ATLAS, key=session.key,
+        experiment=experiment, position=position, arm=arm, key=session.key,
         question=item.question, gold=item.gold, lane=session.lane, probe_reason=session.probe_reason,
-        plan=session.plan, attempts=[asdict(a) for a in session.attempts],
+        probe_alt=session.probe_alt, plan=session.plan, student_plan=session.student_plan,
+        attempts=[asdict(a) for a in session.attempts],
         reward=session.reward.score, rationale=session.reward.rationale,
         reward_source=session.reward.source, correct=session.succeeded, recovered=session.recovered,
-        tokens=dict(session.tokens), memory_version=session.memory_version,
+        tokens=dict(session.tokens), usage=session.usage, memory_version=session.memory_version,
         gate=session.gate.verdict, run=run)
 
 
-def _save_baseline(experiment, position, item, attempt, reward: Reward, tokens: dict) -> None:
+def _save_baseline(experiment, position, item, run: StudentRun, arm: str) -> None:
+    attempt: Attempt = run.attempt
     AtlasSessionRecord.objects.create(
-        experiment=experiment, position=position, arm=AtlasSessionRecord.Arm.BASELINE,
-        question=item.question, gold=item.gold, attempts=[asdict(attempt)], reward=reward.score,
-        rationale=reward.rationale, reward_source=reward.source,
+        experiment=experiment, position=position, arm=arm,
+        question=item.question, gold=item.gold, attempts=[asdict(a) for a in run.attempts],
+        reward=run.reward.score, rationale=run.reward.rationale, reward_source=run.reward.source,
         correct=attempt.answer is not None and answers_match(attempt.answer, item.gold),
-        tokens=tokens)
+        tokens={"student": run.tokens}, usage=run.usage)
 
 
 # --- LeaP --------------------------------------------------------------------------------------
@@ -162,15 +184,28 @@ def leap_config(params: dict) -> LeapConfig:
     return LeapConfig(n_paths=params["paths"], every_tokens=params["every"], top_k=params["top_k"],
                       router=params["router"], max_rounds=params["rounds"],
                       summary_tokens=params.get("summary_tokens", 48),
-                      answer_tokens=params.get("answer_tokens", 32), seed=params.get("seed", 0))
+                      answer_tokens=params.get("answer_tokens", 32), seed=params.get("seed", 0),
+                      prompt_style=params.get("prompt_style", "plain"))
+
+
+def trap_prefixes(llm: LLM, item: Item, config: LeapConfig, params: dict) -> list[str]:
+    """The wrong starts of the trapped paths: the model's own wrong responses (as the paper),
+    cut at 15% of their tokens and used in turn, or the MathDial student's wrong solution."""
+    trapped = min(params.get("trap_paths", 0), config.n_paths)
+    if not trapped:
+        return []
+    if params.get("trap_source", "own") == "mathdial":
+        return [item.wrong_prefix] * trapped if item.wrong_prefix else []
+    own = own_wrong_prefixes(llm, item.question, item.gold, config, samples=config.n_paths,
+                             max_tokens=config.every_tokens * config.max_rounds)
+    return [own[i % len(own)] for i in range(trapped)] if own else []
 
 
 def _run_leap_item(experiment: Experiment, position: int, item: Item, engines: Engines) -> None:
     params = experiment.params
     llm = engines(params["engine"])
     config = leap_config(params)
-    trapped = min(params.get("trap_paths", 0), config.n_paths) if item.wrong_prefix else 0
-    prefixes = [item.wrong_prefix] * trapped
+    prefixes = trap_prefixes(llm, item, config, params)
     outcomes = []
     for mode, run_method in (("leap", run_leap), ("independent", run_independent)):
         tracer = Tracer()

@@ -136,12 +136,12 @@ def import_mathdial(path: Path, *, limit: int | None = None) -> ImportResult:
         items = load_dataset(path)[:limit]
     except DatasetError as exc:
         raise ImportError_(str(exc)) from exc
-    before = Problem.objects.count() + StudentSolution.objects.count()
+    keys = {mathdial_records(item)[1].source_key for item in items}
+    existing = StudentSolution.objects.filter(source="mathdial", source_key__in=keys).count()
     with transaction.atomic():
         for item in items:
             save_mathdial_item(item)
-    created = Problem.objects.count() + StudentSolution.objects.count() - before
-    return ImportResult(created=created, existing=0)
+    return ImportResult(created=len(keys) - existing, existing=existing)
 def import_cogtutor_categories(path: Path) -> ImportResult:
     """Import CogTutorBugs `categories.json` (one bug category an entry) into the catalogue."""
     try:

@@ -13,6 +13,7 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from agents.eval.tutor_eval import (
+    PROTOCOLS,
     TUTORS,
     DatasetError,
     MathDialItem,
@@ -40,7 +41,7 @@ def start_evaluation(*, dataset: str | Path, tutor: str, engine: str,
                      student_engine: str | None = None, k_max: int = 7,
                      limit: int | None = None, seed: int = 0, max_tokens: int = 60,
                      telling_budget_turn: int = 5, user=None,
-                     enqueue: bool = True) -> EvaluationRun:
+                     enqueue: bool = True, protocol: str = "tutorgraph") -> EvaluationRun:
     """Validate the dataset and parameters, create the run and queue one task per dialogue."""
     from apps.tutoring.tasks import run_evaluation_dialogue_task
 
@@ -49,6 +50,8 @@ def start_evaluation(*, dataset: str | Path, tutor: str, engine: str,
     for name in (engine, student_engine or engine):
         if name not in ENGINES:
             raise EvaluationError(f"unknown engine {name!r}; choose one of {', '.join(ENGINES)}")
+    if protocol not in PROTOCOLS:
+        raise EvaluationError(f"unknown protocol {protocol!r}; choose one of {', '.join(PROTOCOLS)}")
     if not 1 <= k_max <= 20:
         raise EvaluationError("k-max must be between 1 and 20")
     if limit is not None and limit < 1:
@@ -63,7 +66,7 @@ def start_evaluation(*, dataset: str | Path, tutor: str, engine: str,
             tutor=tutor, engine=engine, model=llm.model, student_engine=student_engine or engine,
             dataset=str(Path(dataset).resolve()), total=len(items), created_by=user,
             params={"k_max": k_max, "limit": limit, "seed": seed, "max_tokens": max_tokens,
-                    "telling_budget_turn": telling_budget_turn,
+                    "telling_budget_turn": telling_budget_turn, "protocol": protocol,
                     "lines": [item.line for item in items]})
         if enqueue:
             lines = [item.line for item in items]
@@ -92,7 +95,8 @@ def run_evaluation_dialogue(run_id: int, line: int) -> None:
         result = run_dialogue(item, tutor=run.tutor, tutor_llm=tutor_llm,
                               student_llm=student_llm, tracer=tracer, k_max=params["k_max"],
                               max_tokens=params["max_tokens"],
-                              telling_budget_turn=params["telling_budget_turn"])
+                              telling_budget_turn=params["telling_budget_turn"],
+                              protocol=params.get("protocol", "tutorgraph"))
     except (LLMError, DatasetError) as exc:
         log.warning("evaluation %s line %s failed: %s", run_id, line, exc)
         error = str(exc)

@@ -11,7 +11,6 @@ from agents.math import answers_match, extract_answer, gold_final_answer, number
 from tests.conftest import DATA
 
 
-
 @pytest.mark.parametrize(
     ("text", "expected"),
     [

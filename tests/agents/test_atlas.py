@@ -5,6 +5,8 @@ from __future__ import annotations
 import json
 from dataclasses import replace
 
+import pytest
+
 from agents.atlas import (
     AtlasConfig,
     AtlasTask,
@@ -24,6 +26,7 @@ from agents.atlas import (
     score_answer,
     update_counters,
 )
+from agents.atlas.probe import HistoryRecord, ProbeDecision, llm_probe
 from agents.llm import ScriptedEngine
 from agents.tracing import Tracer
 
@@ -293,13 +296,14 @@ def student_reply(messages) -> str:
     question = messages[1]["content"].removeprefix("Problem: ").split("\n")[0]
     gold, wrong = PROBLEMS[question]
     helped = ("notes from earlier practice" in system or "Your teacher says" in last
-              or "teacher's note" in messages[1]["content"])
+              or "reviewed by your teacher" in messages[1]["content"])
     if helped and "plus 7" not in question:
         return f"Over a common denominator the sum is {gold}.\nFinal answer: {gold}"
     return f"I add tops and bottoms.\nFinal answer: {wrong}"
 
 
-def teacher(synthesis_replies: list[dict]) -> ScriptedEngine:
+def teacher(synthesis_replies: list[dict], probe: dict | str | None = None) -> ScriptedEngine:
+    """A teacher that judges by the work's content: it never sees, and never needs, the gold."""
     def reply(messages) -> str:
         system, last = messages[0]["content"], messages[-1]["content"]
         if system.startswith("You keep the learning memory"):
@@ -307,17 +311,36 @@ def teacher(synthesis_replies: list[dict]) -> ScriptedEngine:
             if '"id": "e1"' in last:
                 data = {**data, "entries": [{**e, "id": "e1"} for e in data["entries"]]}
             return json.dumps(data)
-        if "Correct the plan" in last:
-            return "Good start; you should reach 5/6. Make both denominators the same."
-        return "Look at the denominators before you add. Then simplify. The sum is 5/6."
+        if system.startswith("Role: Adaptive execution router"):
+            answer = probe if probe is not None else {"mode": "paired", "confidence": 0.7}
+            return answer if isinstance(answer, str) else json.dumps(answer)
+        if "Review the student's proposed plan" in system:
+            return json.dumps({"steps": [{"id": 1, "description": "Rewrite both fractions over a "
+                                          "common denominator."}, {"id": 2, "description": "Add."}],
+                               "concerns": ["Make both denominators the same.", "Then add.",
+                                            "A third sentence is cut."]})
+        if "Validate whether" in system:
+            work = json.loads(last.removesuffix("\nReturn json."))["student_response"]
+            if "common denominator" in work:
+                return json.dumps({"valid": True, "guidance": None})
+            return json.dumps({"valid": False, "guidance": "Look at the denominators before you add."})
+        return "unused"
     return ScriptedEngine(reply, model="teacher")
+
+
+def teacher_messages(engine: ScriptedEngine) -> list[str]:
+    """Every message the teacher received while validating or reviewing a plan."""
+    return [m["content"] for c in engine.calls for m in c.messages
+            if "Validate whether" in c.messages[0]["content"]
+            or "Review the student's proposed plan" in c.messages[0]["content"]]
 
 
 def test_sessions_move_lanes_and_save_memory_versions():
     store, key = InMemoryStore(), "learner-1:fractions"
     engine = teacher([LEAKY, USEFUL])
     sessions = [run_atlas_session(ScriptedEngine(student_reply), engine,
-                                  AtlasTask(q, gold, "fractions"), store, key)
+                                  AtlasTask(q, gold, "fractions"), store, key,
+                                  AtlasConfig(probe="rules"))
                 for q, (gold, _) in PROBLEMS.items()]
 
     assert [s.lane for s in sessions] == ["paired", "paired", "paired", "auto", "auto", "paired"]
@@ -326,28 +349,53 @@ def test_sessions_move_lanes_and_save_memory_versions():
 
     first, second, third = sessions[:3]
     assert first.recovered and first.first_answer == "2/5" and first.final_answer == "5/6"
+    assert [(a.correct, a.checked) for a in first.attempts] == [(False, False), (None, True)]
+    assert first.attempts[0].feedback == "Look at the denominators before you add."
     assert not first.memory_changed and "leaks" in first.gate.verdict
     assert second.recovered and second.memory_changed and second.memory_version == 1
     assert len(third.attempts) == 1 and third.attempts[0].correct
-    assert "5/6" not in "".join(a.feedback for s in sessions for a in s.attempts)
     assert sessions[4].reward.score == 0.0 and len(sessions[4].attempts) == 1
 
     versions = store.versions[key]
     assert [m.version for m, _ in versions] == [1, 2, 3, 4, 5]
     assert all("synthesis accepted" in reason for _, reason in versions)
     (e1,) = store.load(key).entries
-    assert (e1.observed, e1.hit_sessions) == (4, 3)
-    assert set(second.tokens) == {"student", "teacher", "memory"}
+    assert (e1.observed, e1.hit_sessions) == (4, 3)  # cue hits in the student's input
+    assert e1.rubric == 1.0  # actionable, general, a regex cue, concise
+    assert set(second.tokens) == {"student", "teacher", "memory", "probe"}
+    assert second.usage["teacher"]["calls"] == 1 and second.usage["student"]["calls"] == 2
     assert sessions[3].tokens.get("teacher", 0) == 0
+    assert first.probe_reason == "rules probe: no history" and "llm" not in first.usage
 
 
-def test_coach_lane_plans_before_solving_and_the_guard_hides_the_answer():
+def test_teacher_validates_and_reviews_plans_without_the_gold_answer():
+    """The gold answer reaches no teacher message; it scores the finished session only."""
+    def wrong_student(messages) -> str:
+        return "1. Add tops. 2. Add bottoms." if "numbered plan" in messages[-1]["content"] \
+            else "I add tops and bottoms.\nFinal answer: 2/5"
+    engine = teacher([USEFUL])
+    task = AtlasTask("What is 1/2 + 1/3?", "5/6")
+    for lane in ("coach", "paired"):
+        session = run_atlas_session(ScriptedEngine(wrong_student), engine, task, InMemoryStore(),
+                                    "k", AtlasConfig(forced_lane=lane, max_attempts=3))
+        assert [a.correct for a in session.attempts] == [False, False, None]
+        assert session.reward.score == 0.0 and not session.succeeded
+    sent = teacher_messages(engine)
+    assert len(sent) == 2 * (1 + 2 + 2)  # (system, user) per plan review and validation
+    assert not any("5/6" in text for text in sent)
+    schemas = [c.params.get("json_schema") for c in engine.calls
+               if "Validate whether" in c.messages[0]["content"]]
+    assert schemas and all(set(s["properties"]) == {"valid", "guidance"} for s in schemas)
+
+
+def test_coach_lane_replaces_the_plan_with_the_reviewed_one():
     tracer = Tracer()
     session = run_atlas_session(ScriptedEngine(student_reply), teacher([USEFUL]),
                                 AtlasTask("What is 1/2 + 1/3?", "5/6"), InMemoryStore(), "k",
                                 AtlasConfig(forced_lane="coach"), tracer)
-    assert session.lane == "coach" and session.plan.startswith("1.")
-    assert session.plan_guidance == "Make both denominators the same."
+    assert session.lane == "coach" and session.student_plan.startswith("1. Look")
+    assert session.plan == "1. Rewrite both fractions over a common denominator.\n2. Add."
+    assert session.plan_guidance == "Make both denominators the same. Then add."
     assert session.attempts[0].correct and session.reward.score == 1.0
     names = [s.name for s in tracer.spans if s.name.startswith("atlas.")]
     assert names[:5] == ["atlas.probe", "atlas.inject", "atlas.plan", "atlas.review_plan",
@@ -355,18 +403,98 @@ def test_coach_lane_plans_before_solving_and_the_guard_hides_the_answer():
     assert tracer.calls
 
 
+def test_the_oracle_arm_gates_attempts_with_the_checker():
+    engine = teacher([USEFUL])
+    session = run_atlas_session(ScriptedEngine(student_reply), engine,
+                                AtlasTask("What is 1/2 + 1/3?", "5/6"), InMemoryStore(), "k",
+                                AtlasConfig(oracle=True))
+    assert [a.correct for a in session.attempts] == [False, None]
+    assert not teacher_messages(engine)  # the checker decided; the teacher only gave feedback
+
+
+def test_frozen_memory_is_used_but_not_updated_and_shadow_memory_the_reverse():
+    store = InMemoryStore()
+    store.save("k", LearningMemory(Pamphlet("Rewrite over a common denominator.")), "seed")
+    task = AtlasTask("What is 1/2 + 1/3?", "5/6")
+    frozen = run_atlas_session(ScriptedEngine(student_reply), teacher([USEFUL]), task, store, "k",
+                               AtlasConfig(update_enabled=False))
+    assert frozen.attempts[0].checked and not frozen.memory_changed
+    assert "frozen" in frozen.gate.verdict and len(store.versions["k"]) == 1
+    shadow = run_atlas_session(ScriptedEngine(student_reply), teacher([USEFUL]), task, store, "k",
+                               AtlasConfig(apply_to_prompts=False))
+    assert shadow.attempts[0].checked is False and shadow.memory_changed
+    assert len(store.versions["k"]) == 2
+
+
 def test_without_gold_the_teacher_checks_and_judges_score():
-    verdicts = iter(["VERDICT: incorrect\nRecount the parts.", "unused"])
-    teach = ScriptedEngine(lambda m: json.dumps(USEFUL) if m[0]["content"].startswith("You keep")
-                           else next(verdicts))
+    teach = teacher([USEFUL])
     small = judge(*({"score": 0.9, "uncertainty": 0.1, "rationale": "sound"},) * 3)
     session = run_atlas_session(ScriptedEngine(student_reply), teach,
                                 AtlasTask("What is 1/2 + 1/3?"), InMemoryStore(), "k",
                                 judge_llm=small)
     assert [a.correct for a in session.attempts] == [False, None]
-    assert session.attempts[0].feedback == "Recount the parts."
+    assert session.attempts[0].feedback == "Look at the denominators before you add."
     assert session.reward.source == "judge" and session.reward.score == 0.9
     assert session.recovered and session.tokens["judge"] > 0
+
+
+def test_self_retry_baseline_rechecks_on_the_same_budget_without_a_teacher():
+    run = run_student_alone(ScriptedEngine(student_reply), AtlasTask("What is 1/2 + 1/3?", "5/6"),
+                            attempts=2)
+    assert len(run.attempts) == 2 and run.usage["student"]["calls"] == 2
+    assert run.reward.score == 0.0 and [a.checked for a in run.attempts] == [False, False]
+
+
+# --- capability probe ------------------------------------------------------------------------
+
+def probe_with(reply: str | dict) -> tuple[ProbeDecision, ScriptedEngine]:
+    engine = ScriptedEngine([reply if isinstance(reply, str) else json.dumps(reply)])
+    records = [HistoryRecord(1.0, "matches", "paired", "Use a common denominator.")]
+    return llm_probe(engine, "What is 1/2 + 1/3?", records), engine
+
+
+def test_probe_without_history_is_paired_without_a_call():
+    engine = ScriptedEngine(["unused"])
+    assert llm_probe(engine, "t", []).lane == "paired" and engine.calls == []
+
+
+def test_probe_takes_a_valid_mode_and_reads_rewards_and_notes():
+    decision, engine = probe_with({"mode": "auto", "confidence": 0.2})
+    assert (decision.lane, decision.confidence) == ("auto", 0.2)
+    payload = json.loads(engine.calls[0].messages[1]["content"])["learning_history"]
+    assert payload["scores"] == [1.0] and payload["recent_high_score_streak"] == 1
+    assert payload["entries"][0]["student_learning"] == "Use a common denominator."
+    assert engine.calls[0].params["json_schema"]["required"] == ["mode"]
+    assert engine.calls[0].params["temperature"] == 0.2
+
+
+@pytest.mark.parametrize(("confidence", "lane"), [(0.9, "auto"), (0.85, "auto"), (0.7, "paired"),
+                                                  (0.65, "paired"), (0.3, "coach")])
+def test_probe_maps_confidence_only_when_the_mode_is_invalid(confidence, lane):
+    decision, _ = probe_with({"mode": "turbo", "confidence": confidence})
+    assert decision.lane == lane and "invalid mode" in decision.reason
+
+
+@pytest.mark.parametrize("reply", ["no json here", {"mode": "turbo"}, ScriptedEngine.FAIL])
+def test_probe_falls_back_to_paired_on_garbage_or_error(reply):
+    decision, _ = probe_with(reply)
+    assert decision.lane == "paired" and "fallback" in decision.reason
+
+
+def test_forced_lane_wins_over_the_probe():
+    engine = ScriptedEngine(["unused"])
+    assert llm_probe(engine, "t", [HistoryRecord(0.0)], forced="coach").lane == "coach"
+    assert engine.calls == []
+
+
+def test_both_probes_decide_on_the_same_history_in_a_session():
+    store = InMemoryStore()
+    store.record_reward("k", score_answer("Final answer: 5/6", "5/6"), "paired")
+    session = run_atlas_session(ScriptedEngine(student_reply), teacher([USEFUL], {"mode": "coach"}),
+                                AtlasTask("What is 1/2 + 1/3?", "5/6"), store, "k")
+    assert session.lane == "coach" and session.probe_reason.startswith("llm probe: mode coach")
+    assert session.probe_alt.startswith("paired: ")  # the rule set on one reward of 1.0
+    assert session.usage["probe"]["calls"] == 1
 
 
 def test_student_alone_is_scored_by_the_checker():

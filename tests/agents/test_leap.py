@@ -4,7 +4,13 @@ from __future__ import annotations
 
 import pytest
 
-from agents.eval.leap_metrics import AnswerChanges, accuracy, answer_changes, recovery_rate
+from agents.eval.leap_metrics import (
+    AnswerChanges,
+    accuracy,
+    answer_changes,
+    pass_at_1,
+    recovery_rate,
+)
 from agents.graphs.leap import (
     FORCE,
     OPENERS,
@@ -16,7 +22,9 @@ from agents.graphs.leap import (
     Segment,
     close_chunk,
     cut_partial_sentence,
+    fit_to_context,
     majority_vote,
+    own_wrong_prefixes,
     peer_block,
     run_independent,
     run_leap,
@@ -29,10 +37,31 @@ from agents.tracing import Tracer
 LADDER = {0: "aaaa", 1: "aaab", 2: "abbb", 3: "bbbb"}
 
 
-def test_similarity_is_one_minus_normalised_levenshtein():
-    assert similarity("kitten", "sitting") == pytest.approx(1 - 3 / 7)
+def test_similarity_is_levenshtein_ratio_as_upstream_routes():
+    # python-Levenshtein's own examples of `ratio` (the function LeaP's util.py calls)
+    assert similarity("Hello world!", "Holly grail!") == pytest.approx(0.583333, abs=1e-6)
+    assert similarity("Brian", "Jesus") == 0.0
+    # InDel-based: a substitution costs 2 of |a| + |b|, so this is not 1 - lev / max (= 4/7)
+    assert similarity("kitten", "sitting") == pytest.approx(1 - 5 / 13)
     assert similarity("", "") == 1.0
     assert similarity("abc", "") == 0.0
+
+
+def test_ratio_and_one_minus_lev_over_max_route_differently():
+    # 1 - lev/max: path 1 is 0.33 and path 2 is 0.5, so dispersed would pick path 1;
+    # ratio: 0.667 and 0.6, so upstream (and we) pick path 2
+    summaries = {0: "bbbaab", 1: "ababbb", 2: "abaa"}
+    assert similarity("bbbaab", "ababbb") == pytest.approx(2 / 3)
+    assert similarity("bbbaab", "abaa") == pytest.approx(0.6)
+    assert route_peers(summaries, "dispersed", 1)[0] == [2]
+
+
+def test_random_router_draws_k_other_running_paths_reproducibly():
+    import random
+
+    one = route_peers(LADDER, "random", 2, random.Random(3))
+    assert one == route_peers(LADDER, "random", 2, random.Random(3))
+    assert all(len(peers) == 2 and i not in peers for i, peers in one.items())
 
 
 @pytest.mark.parametrize(("router", "expected"), [
@@ -55,16 +84,17 @@ def test_route_peers_gives_a_lone_path_no_peers_and_caps_k_at_the_running_paths(
 
 def test_route_peers_rejects_an_unknown_router():
     with pytest.raises(ValueError, match="unknown router"):
-        route_peers(LADDER, "random", 2)  # type: ignore[arg-type]
+        route_peers(LADDER, "nearest", 2)  # type: ignore[arg-type]
 
 
 def test_peer_block_quotes_each_peer_and_asks_to_reflect():
     assert peer_block(["x = 5.", "x = 7."]) == (
-        '<comment>\nPeer 1: "x = 5."\nPeer 2: "x = 7."\n</comment>\n' + REFLECT)
+        ' <comment> Peer 1: "x = 5."\nPeer 2: "x = 7." </comment>\n\n' + REFLECT)
 
 
 def test_peer_block_for_a_lone_path_says_no_comments():
-    assert peer_block([]) == "<comment>\nno comments\n</comment>\n"
+    assert peer_block([]) == (" <comment> No comments </comment>\n\n"
+                              "Hmm, there are no comments, so let's continue reasoning.\n")
 
 
 def test_close_chunk_finishes_on_a_complete_answer_line_and_drops_the_rest():
@@ -102,7 +132,7 @@ def test_majority_vote_ignores_missing_answers_and_counts_equivalent_forms_toget
 
 def test_config_rejects_an_unknown_router_and_too_many_prefixes():
     with pytest.raises(ValueError, match="unknown router"):
-        LeapConfig(router="random")  # type: ignore[arg-type]
+        LeapConfig(router="nearest")  # type: ignore[arg-type]
     with pytest.raises(ValueError, match="3 prefixes for 2 paths"):
         run_leap(ScriptedEngine(), "1 + 1?", LeapConfig(n_paths=2), prefixes=["a", "b", "c"])
 
@@ -160,7 +190,7 @@ def test_leap_run_inserts_peer_blocks_where_it_records_them():
         assert path.text.startswith(path.segments[0].text)
         for block in path.peer_blocks:
             assert path.text[block.offset:].startswith(block.text)
-    assert fixed.peer_blocks[0].text.startswith('<comment>\nPeer 1: "3 + 4 = 7, the total is 12."')
+    assert fixed.peer_blocks[0].text.startswith(' <comment> Peer 1: "3 + 4 = 7, the total is 12."')
     assert first.text.count("Still thinking") == 1  # partial lines are cut before each recap
     assert "<summarize>" in first.text and "</summarize>" in first.text
 
@@ -169,8 +199,11 @@ def test_leap_run_sends_peer_summaries_in_later_prompts():
     _, engine, _ = run_scripted(run_leap)
     prompts = [c.prompt or "" for c in engine.calls]
 
-    assert all("</summarize>\n" not in p and "Peer 1" not in p for p in prompts[:3])
-    fixing = [p for p in prompts if WRONG in p and p.endswith("</comment>\n" + REFLECT)]
+    # the first prompts hold only the tag instruction and the example summary, twice (user, preamble)
+    assert all(p.count("</summarize>") == 3 and "Peer 1" not in p for p in prompts[:3])
+    assert prompts[0].startswith("<|im_start|>user\n" + PROBLEM)
+    assert "<|im_start|>assistant\nOkay, so I have this math problem." in prompts[0]
+    fixing = [p for p in prompts if WRONG in p and p.endswith("</comment>\n\n" + REFLECT)]
     assert len(fixing) == 1 and 'Peer 1: "3 + 4 = 7, the total is 12."' in fixing[0]
     assert sum(p.endswith(OPENERS) for p in prompts) == 3 + 2  # finished paths do not recap
     assert sum(p.endswith(FORCE) for p in prompts) == 2
@@ -192,6 +225,8 @@ def test_leap_run_traces_rounds_summaries_and_who_heard_whom():
     assert summaries[0].attributes["summary"] == "the sum is 8."
     assert spans(tracer, "leap.vote")[0].attributes["answers"] == ["12", "12", "12"]
     assert len(tracer.calls) == len(engine.calls)  # every call lands in a span
+    assert all(c.params["top_p"] == 0.95 and c.params["top_k"] == 40 and c.params["min_p"] == 0.05
+               for c in engine.calls)  # sampling is passed explicitly, not left to the engine
 
 
 def test_independent_baseline_has_the_same_budget_and_no_exchange():
@@ -216,6 +251,37 @@ def test_recovery_rate_counts_prefixed_paths_that_end_right():
     assert recovery_rate([baseline], ["12"], per="problem") == 1.0  # the vote still recovers
     assert recovery_rate([], []) is None
     assert accuracy([leap, baseline], ["12", "13"]) == 0.5
+
+
+def test_pass_at_1_is_the_share_of_right_paths_beside_the_vote():
+    leap, _, _ = run_scripted(run_leap)
+    baseline, _, _ = run_scripted(run_independent)
+    assert [p.answer for p in baseline.paths] == ["8", "12", "12"]
+    assert pass_at_1([baseline], ["12"]) == pytest.approx(2 / 3)  # the vote is right: 12
+    assert accuracy([baseline], ["12"]) == 1.0
+    assert pass_at_1([leap, baseline], ["12", "12"]) == pytest.approx((1 + 2 / 3) / 2)
+    assert pass_at_1([], []) == 0.0
+
+
+def test_fit_to_context_shrinks_summaries_then_t_then_rounds_and_says_so():
+    config = LeapConfig(n_paths=4, every_tokens=2048, top_k=2, max_rounds=5, summary_tokens=256)
+    fitted, note = fit_to_context(config, 4096, 600)
+    need = (fitted.max_rounds * fitted.every_tokens
+            + (fitted.max_rounds - 1) * (fitted.summary_tokens * 3 + 80))
+    assert need <= 4096 - 600 - config.answer_tokens
+    assert fitted.summary_tokens < 256 and "asked" in note and "context 4096" in note
+    same, note = fit_to_context(LeapConfig(every_tokens=64, max_rounds=2, summary_tokens=32), 4096, 300)
+    assert same.every_tokens == 64 and "asked" not in note
+
+
+def test_the_prefix_trap_uses_the_models_own_wrong_responses_cut_at_15_percent():
+    words = " ".join(f"w{i}" for i in range(40))
+    replies = iter([f"{words}\nFinal answer: 8", "7 + 5 = 12.\nFinal answer: 12", "no answer"])
+    engine = ScriptedEngine(lambda prompt: next(replies))
+    prefixes = own_wrong_prefixes(engine, PROBLEM, "12", CONFIG, samples=3, max_tokens=64)
+    assert prefixes[0] == " ".join(f"w{i}" for i in range(6))  # 15% of 43 tokens -> 6
+    assert prefixes[1] == "no"  # a response without an answer counts as wrong
+    assert len(prefixes) == 2
 
 
 def made_path(index: int, answers: tuple[str | None, ...], heard: list[tuple[int, ...]]):

@@ -62,3 +62,38 @@ def test_the_baseline_has_no_guard_and_its_telling_is_measured(tmp_path):
     report = build_report([result], tutor="baseline", engine="scripted", model="m", k_max=3)
     assert report["telling_at_k"] == {"1": 1.0, "2": 1.0, "3": 1.0}
     assert report["ci95"]["success_at_k"]["3"] == [0.0, 0.0] and report["n"] == 1
+
+
+def test_the_mathdial_protocol_plays_upstreams_harness_without_early_stop(tmp_path):
+    item = load_dataset(write(tmp_path, [json.dumps(ITEM)]))[0]
+    student = ScriptedEngine(["Ana: I did 3 + 6 = 9.<EOM>", "Oh, 3 bags of 6 is 18.",
+                              "Yes, 18.", "Thanks!"])
+    tutor = ScriptedEngine(["What does each bag hold?", "So how many apples?", "Right.", "Bye."])
+    result = run_dialogue(item, tutor="baseline", tutor_llm=tutor, student_llm=student,
+                          tracer=Tracer(), protocol="mathdial")
+    assert [t["speaker"] for t in result["turns"]] == ["teacher"] + ["student", "teacher"] * 4
+    assert result["turns"][0]["text"] == "Hi Ana! Could you walk me through your solution?"
+    assert result["turns"][1]["text"] == "I did 3 + 6 = 9."  # name and <EOM> stripped as upstream
+    assert (result["s"], result["solved"], result["protocol"]) == (1, True, "mathdial")
+    first, last = student.calls[0], student.calls[-1]
+    assert first.kind == "completion" and first.params["temperature"] == 0.0
+    assert first.params["max_tokens"] == 512
+    assert "Only when the teacher provides several good reasoning questions, Ana understands" \
+        in first.prompt and "Student solution: 3 + 6 = 9\n 9" in first.prompt
+    assert first.prompt.endswith("Teacher: Hi Ana! Could you walk me through your solution?\n\nStudent:\n")
+    assert "<EOM>\n\nStudent: I did 3 + 6 = 9.<EOM>\n\nTeacher: What does each bag hold?" in last.prompt
+    system = tutor.calls[0].messages[0]["content"]
+    assert "The correct solution is as follows:\n3 * 6 = 18\n 18" in system  # the tutor sees it
+    assert tutor.calls[0].params["temperature"] == 0.0 and tutor.calls[0].params["max_tokens"] == 512
+    assert [m["role"] for m in tutor.calls[1].messages] == ["system"] + ["assistant", "user"] * 2
+
+
+def test_the_tutorgraph_protocol_stays_available_by_name(tmp_path):
+    item = load_dataset(write(tmp_path, [json.dumps(ITEM)]))[0]
+    result = run_dialogue(item, tutor="baseline", tutor_llm=ScriptedEngine(["It is 18."]),
+                          student_llm=ScriptedEngine(["Is it 9?"]), tracer=Tracer(), k_max=3,
+                          protocol="tutorgraph")
+    assert result["protocol"] == "tutorgraph" and result["turns"][1]["text"] == "3 + 6 = 9\n 9"
+    with pytest.raises(ValueError, match="unknown protocol"):
+        run_dialogue(item, tutor="baseline", tutor_llm=ScriptedEngine(), student_llm=ScriptedEngine(),
+                     tracer=Tracer(), protocol="paper")

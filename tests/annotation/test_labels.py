@@ -3,12 +3,9 @@
 import pytest
 from django.core.exceptions import PermissionDenied, ValidationError
 
-from agents.llm import ScriptedEngine
-from agents.tracing import TracedLLM, Tracer
 from apps.annotation import selectors, services
 from apps.annotation.models import Label, QueueItem
 from apps.annotation.schema_spec import DEFAULT_SCHEMAS
-from apps.traces.services import save_run
 from tests.annotation.conftest import make_queue
 from tests.conftest import make_user
 
@@ -101,20 +98,18 @@ def test_agreement_report_counts_humans_and_measures_against_gold(annotators):
     assert pair["kappa"] == pytest.approx(0.5)  # 3 of 4 agree; chance 0.5
 
 
-def test_step_labels_are_stored_raw_one_per_step_of_a_traced_run(annotators):
-    tracer = Tracer()
-    with tracer.span("solve"):
-        TracedLLM(ScriptedEngine(["3 bags of 6 apples.\n\n3 * 6 = 18.\n\nAnswer: 18"]), tracer).chat(
-            [{"role": "user", "content": "How many apples?"}])
-    save_run(tracer, source="atlas", name="atlas_session")
+def test_step_labels_are_stored_raw_one_per_step_of_a_traced_run(annotators, tmp_path):
+    from tests.exports.factories import atlas_experiment
+
+    atlas_experiment(tmp_path)  # a real ATLAS run: an item is the student's solution, in steps
     schema = services.save_schema_version("steps", DEFAULT_SCHEMAS["reasoning-steps"])
-    queue = services.create_queue(name="steps", schema=schema, target="run", filter={},
+    queue = services.create_queue(name="steps", schema=schema, target="run", filter={"limit": 1},
                                   annotators=annotators[:1], created_by=annotators[0], n_per_item=1)
     item = queue.items.get()
-    assert item.payload["steps"] == ["3 bags of 6 apples.", "3 * 6 = 18.", "Answer: 18"]
-    assert item.payload["question"] == "How many apples?"
+    assert item.payload["steps"] == ["Groups times size.", "Final answer: 12"]
+    assert item.payload["question"] == "Tom has 3 bags with 4 apples each. How many apples?"
     held = services.reserve_next(queue, annotators[0])
-    with pytest.raises(ValidationError, match="each of the 3 steps"):
-        services.submit_label(held.pk, annotators[0], {"steps": [1, 1], "comment": ""})
-    services.submit_label(held.pk, annotators[0], {"steps": [1, 0, -1], "comment": ""})
-    assert Label.objects.get().value["steps"] == [1, 0, -1]
+    with pytest.raises(ValidationError, match="each of the 2 steps"):
+        services.submit_label(held.pk, annotators[0], {"steps": [1], "comment": ""})
+    services.submit_label(held.pk, annotators[0], {"steps": [1, -1], "comment": ""})
+    assert Label.objects.get().value["steps"] == [1, -1]

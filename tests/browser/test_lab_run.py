@@ -34,4 +34,5 @@ def test_admin_launches_an_atlas_run_and_watches_it_finish(worker, web_server, b
 
     experiment = Experiment.objects.get()
     assert experiment.status == "done" and experiment.created_by.username == "root"
-    assert AtlasSessionRecord.objects.filter(experiment=experiment).count() == 4
+    assert AtlasSessionRecord.objects.filter(experiment=experiment).count() == 6  # 3 arms each
+    assert page.locator("#arms").get_by_text("student self-retry").is_visible()

@@ -1,27 +1,100 @@
-"""Tutoring sessions with turns, and traces of the tutor's runs, as the live app writes them."""
+"""Data for export tests made by the real producers: live tutor turns through the tutoring
+services with the scripted engine, `tutor_eval`, ATLAS and LeaP runs, labels through services."""
 
 from __future__ import annotations
 
-from django.utils import timezone
+import json
+from unittest import mock
 
-from apps.traces.models import Run
-from apps.tutoring.models import Turn, TutoringSession
+from django.core.management import call_command
+
+from agents.llm import ScriptedEngine
+from apps.lab import services as lab
+from apps.tutoring import services as tutoring
+from apps.tutoring.models import TutoringSession
+from tests.conftest import DATA
 
 
-def tutoring_session(student, problem, *, classroom=None, origin="student", turns=None,
-                     engine="embedded", model="smollm2") -> TutoringSession:
-    """A session whose turns alternate student / tutor, the tutor's runs traced."""
-    session = TutoringSession.objects.create(student=student, problem=problem, classroom=classroom,
-                                             origin=origin)
+def take_turns(session: TutoringSession, exchanges, *, replies=None) -> ScriptedEngine:
+    """Each (student text, scripted tutor reply) posted and answered by `services.run_turn`, as the
+    worker does; returns the engine, whose `calls` are what it received. `replies` overrides the
+    engine's script (e.g. to interleave second candidates)."""
+    engine = ScriptedEngine(replies if replies is not None else [reply for _, reply in exchanges])
+    with mock.patch.object(tutoring, "get_llm", lambda: engine):
+        for text, _ in exchanges:
+            _, tutor_turn = tutoring.post_student_message(session, text)
+            tutoring.run_turn(tutor_turn.pk)
+    return engine
+
+
+def tutoring_session(student, problem, *, classroom=None, turns=None) -> TutoringSession:
+    """A live session: `turns` alternate student / tutor text, the tutor's scripted by its reply."""
+    session = TutoringSession.objects.create(student=student, problem=problem, classroom=classroom)
     turns = turns or [("student", "I got 17."), ("tutor", "How did you get 17?")]
-    previous = None
-    for index, (author, text) in enumerate(turns):
-        turn = Turn.objects.create(session=session, index=index, author=author, text=text,
-                                   author_user=student if author == "student" else None,
-                                   reply_to=previous if author == "tutor" else None)
-        if author == "tutor":
-            now = timezone.now()
-            Run.objects.create(source="tutoring", name="tutor_turn", engine=engine, model=model,
-                               subject=turn, started_at=now, ended_at=now)
-        previous = turn
+    students = [text for author, text in turns if author == "student"]
+    tutors = [text for author, text in turns if author == "tutor"]
+    take_turns(session, list(zip(students, tutors, strict=False)))
     return session
+
+
+def evaluation_sessions(tmp_path, *, tutor: str, n: int = 1, k_max: int = 2) -> list[TutoringSession]:
+    """`tutor_eval` on the first `n` MathDial dialogues with the scripted engine, inline."""
+    path = tmp_path / f"mathdial-{tutor}.jsonl"
+    with open(DATA / "mathdial" / "dev.jsonl") as dev:
+        path.write_text("".join(next(dev) for _ in range(n)))
+    call_command("tutor_eval", "--dataset", str(path), "--engine", "scripted", "--tutor", tutor,
+                 "--k-max", str(k_max), "--inline", "--out", str(tmp_path / f"report-{tutor}.json"))
+    return list(TutoringSession.objects.filter(origin="evaluation").order_by("pk"))
+
+
+def atlas_experiment(tmp_path, user=None):
+    """An ATLAS run over the lab tests' six problems with the scripted student and teacher."""
+    from tests.lab.conftest import ATLAS_PROBLEMS, scripted_engines, write_gsm8k
+
+    dataset = write_gsm8k(tmp_path / "gsm8k.jsonl", ATLAS_PROBLEMS)
+    params = {"dataset": dataset, "limit": 6, "student_engine": "scripted",
+              "teacher_engine": "scripted", "max_attempts": 2, "student_tokens": 64,
+              "teacher_tokens": 64}
+    experiment = lab.run_inline(lab.create_experiment("atlas", params, user=user),
+                                engines=scripted_engines)
+    assert experiment.status == "done", experiment.error
+    return experiment
+
+
+def leap_experiment(tmp_path, *, problems: int = 1):
+    """A LeaP run (with its independent baseline) on the lab tests' problem, one trapped path."""
+    from tests.agents.test_leap import PROBLEM, WRONG, solver
+
+    row = {"qid": 1, "question": PROBLEM, "ground_truth": "3 + 4 + 5 = 12\n 12",
+           "student_incorrect_solution": WRONG + "Then 8 + 5 = 13.\n 13"}
+    path = tmp_path / "mathdial-leap.jsonl"
+    path.write_text("".join(json.dumps({**row, "qid": i + 1}) + "\n" for i in range(problems)))
+    params = {"paths": 3, "every": 8, "top_k": 1, "router": "dispersed", "rounds": 3,
+              "summary_tokens": 16, "answer_tokens": 4, "engine": "scripted", "dataset": str(path),
+              "limit": problems, "trap_paths": 1}
+    experiment = lab.run_inline(lab.create_experiment("leap", params),
+                                engines=lambda name: ScriptedEngine(solver))
+    assert experiment.status == "done", experiment.error
+    return experiment
+
+
+def export(admin, fmt: str, *, file_type: str = "jsonl", **filters):
+    """Request and run an export as an admin; returns it and its rows by split, loaded with `datasets`."""
+    from pathlib import Path
+
+    import datasets
+
+    from apps.exports import services
+    from apps.exports.filters import ExportFilters
+
+    filters.setdefault("validation_fraction", 0)
+    request = services.request_export(admin, format_name=fmt, file_type=file_type,
+                                      filters=ExportFilters(**filters), enqueue=False)
+    done = services.run_export(request.pk)
+    assert done.status == "done", done.error
+    files = {f["split"]: str(Path(done.directory) / f["name"]) for f in done.manifest["files"]}
+    if not files:
+        return done, {}
+    loaded = datasets.load_dataset("json" if file_type == "jsonl" else "parquet", data_files=files,
+                                   cache_dir=str(Path(done.directory).parent / ".hf-cache"))
+    return done, {split: list(loaded[split]) for split in loaded}

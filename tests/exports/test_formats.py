@@ -70,14 +70,14 @@ def test_prm_maps_plus_one_to_true_and_neutral_and_minus_one_to_false(tmp_path, 
     assert row["labels"] == [True, True, False, False]
 
 
-@pytest.mark.parametrize("file_type", FILE_TYPES)
+@pytest.mark.parametrize("file_type", ["jsonl"])  # OpenAI takes JSONL only
 def test_openai_chat_rows_hold_only_messages(tmp_path, hf_cache, file_type):
     row, columns = export([conversation(i) for i in range(40)], "openai_chat", file_type, tmp_path,
                           hf_cache)
     assert columns == ["messages"] and is_chat(row["messages"])
 
 
-@pytest.mark.parametrize("file_type", FILE_TYPES)
+@pytest.mark.parametrize("file_type", ["jsonl"])
 def test_openai_preference_rows_follow_the_preference_fine_tuning_layout(tmp_path, hf_cache, file_type):
     row, columns = export([pair(i) for i in range(40)], "openai_preference", file_type, tmp_path,
                           hf_cache)

@@ -8,20 +8,22 @@ from pathlib import Path
 import pytest
 from django.utils import timezone
 
-from apps.accounts.models import Enrolment, User
+from apps.accounts.models import Classroom, Enrolment, User
 from apps.annotation import services as annotation
-from apps.annotation.models import AnnotationQueue, QueueItem
+from apps.annotation.models import AnnotationQueue, CandidatePair, QueueItem
 from apps.annotation.schema_spec import DEFAULT_SCHEMAS
 from apps.exports import services
 from apps.exports.filters import ExportFilters
+from apps.exports.formats import MULTI_TURN
 from apps.exports.models import Export
-from apps.exports.sources.pairwise import CandidatePairPreferences
-from apps.lab.models import AtlasSessionRecord, Experiment
-from apps.traces.models import LLMCall, Run, Span
-from apps.tutoring.models import Turn
+from apps.exports.records import PreferencePair
+from apps.exports.sources.atlas_retries import NO_TRACE
+from apps.exports.sources.pairwise import TIE, CandidatePairPreferences
+from apps.lab.models import AtlasSessionRecord
+from apps.tutoring.models import Turn, TutoringSession
 from tests.conftest import make_user
 from tests.exports.conftest import load
-from tests.exports.factories import tutoring_session
+from tests.exports.factories import atlas_experiment, take_turns, tutoring_session
 
 pytestmark = pytest.mark.django_db
 PAIRS = CandidatePairPreferences("student", "tutoring")
@@ -77,19 +79,31 @@ def dialogue(student, problem, classroom, said: str):
         ("student", "I got 17."), ("tutor", "How did you get 17?"), ("student", said)])
 
 
+def live_pair(student, problem, classroom, settings, said: str, shown: str, other: str,
+              before=()) -> tuple:
+    """A live session in `classroom` whose turn on `said` kept a second candidate."""
+    session = TutoringSession.objects.create(student=student, problem=problem, classroom=classroom)
+    settings.CANDIDATE_PAIR_SHARE = 0.0
+    take_turns(session, before)
+    settings.CANDIDATE_PAIR_SHARE = 1.0
+    engine = take_turns(session, [(said, shown)], replies=[shown, other])
+    return CandidatePair.objects.get(turn=student_turn(session)), engine
+
+
 def test_pairwise_labels_become_dpo_pairs_by_majority_or_adjudication(admin, raters, alice, bob,
-                                                                       problem, classroom, tmp_path):
+                                                                       problem, classroom, settings):
+    other_room = Classroom.objects.create(school=classroom.school, name="7B", teacher=classroom.teacher,
+                                          collect_candidate_pairs=True)
+    Classroom.objects.filter(pk=classroom.pk).update(collect_candidate_pairs=True)
+    classroom.refresh_from_db()
     queue = queue_of("pairwise-preference", "pair", admin, raters)
-    annotation.record_candidate_pair(student_turn(dialogue(alice, problem, classroom,
-                                                                    "I added 6 three times.")),
-                                              "What is 6 + 6 + 6?", "The answer is 18.", "A")
-    disputed = annotation.record_candidate_pair(student_turn(dialogue(alice, problem, None,
-                                                                      "Maybe 9?")),
-                                                "Is 9 right?", "Try 3 groups of 6.", "B")
-    annotation.record_candidate_pair(student_turn(dialogue(alice, problem, None, "Twenty?")),
-                                     "Hmm, tie one.", "Hmm, tie two.", "A")
-    annotation.record_candidate_pair(student_turn(dialogue(bob, problem, classroom, "secret 99")),
-                                     "Bob reply chosen", "Bob reply rejected", "A")
+    _, engine = live_pair(alice, problem, classroom, settings, "I added 6 three times.",
+                          "What is 6 + 6 + 6?", "Just multiply them.",
+                          before=[("I got 17.", "How did you get 17?")])
+    disputed, _ = live_pair(alice, problem, other_room, settings, "Maybe 9?", "Is 9 right?",
+                            "Try 3 groups of 6.")
+    live_pair(alice, problem, other_room, settings, "Twenty?", "Hmm, tie one.", "Hmm, tie two.")
+    live_pair(bob, problem, classroom, settings, "secret 99", "Bob reply chosen", "Bob reply rejected")
 
     def vote(item, rater):
         reply_a = item.payload["reply_a"]
@@ -104,48 +118,51 @@ def test_pairwise_labels_become_dpo_pairs_by_majority_or_adjudication(admin, rat
     assert item.status == QueueItem.Status.DISPUTED
     annotation.adjudicate(item.pk, admin, {"preference": "B", "comment": "guides"})
 
-    done, rows = export(admin, "dpo", tmp_path, sources=("tutoring",))
+    done, rows = export(admin, "dpo", settings.EXPORTS_ROOT.parent, sources=("tutoring",))
     assert done.counts["excluded_opted_out"] == 1 and done.counts["train"] == 2
     by_chosen = {row["chosen"][0]["content"]: row for row in rows}
     assert set(by_chosen) == {"What is 6 + 6 + 6?", "Try 3 groups of 6."}
     row = by_chosen["What is 6 + 6 + 6?"]
-    assert row["rejected"] == [{"role": "assistant", "content": "The answer is 18."}]
-    assert row["prompt"][0]["role"] == "system" and problem.statement in row["prompt"][0]["content"]
+    assert row["rejected"] == [{"role": "assistant", "content": "Just multiply them."}]
+    assert [(m["role"], m["content"]) for m in row["prompt"]] == [
+        (m["role"], m["content"]) for m in engine.calls[0].messages]  # what the engine saw
     assert [(m["role"], m["content"]) for m in row["prompt"][1:]] == [
         ("user", "I got 17."), ("assistant", "How did you get 17?"), ("user", "I added 6 three times.")]
     assert by_chosen["Try 3 groups of 6."]["rejected"][0]["content"] == "Is 9 right?"
     assert "99" not in Path(done.directory, "train.jsonl").read_text()
 
-    _, openai_rows = export(admin, "openai_preference", tmp_path / "o", sources=("tutoring",))
-    assert {r["preferred_output"][0]["content"] for r in openai_rows} == set(by_chosen)
+    done, openai_rows = export(admin, "openai_preference", settings.EXPORTS_ROOT.parent / "o",
+                               sources=("tutoring",))
+    assert {r["preferred_output"][0]["content"] for r in openai_rows} == {"Try 3 groups of 6."}
     assert openai_rows[0]["input"]["messages"][-1]["role"] == "user"
+    assert done.counts["dropped"] == {MULTI_TURN: 1, TIE: 1}
 
     def chosen(**kw):
         filters = ExportFilters(**kw)
-        return sorted(r.chosen for r in PAIRS.records(filters) if filters.admits(r.meta))
+        return sorted(r.chosen for r in PAIRS.records(filters)
+                      if isinstance(r, PreferencePair) and filters.admits(r.meta))
 
     assert chosen(adjudicated_only=True) == ["Try 3 groups of 6."]
     assert chosen(min_agreement=1.0) == ["Bob reply chosen", "What is 6 + 6 + 6?"]
     assert chosen(classroom=classroom.pk) == ["Bob reply chosen", "What is 6 + 6 + 6?"]
+    assert chosen(engine="scripted", model="scripted") == [
+        "Bob reply chosen", "Try 3 groups of 6.", "What is 6 + 6 + 6?"]
     assert chosen(schema="other") == []
     assert chosen(date_to=timezone.now().date().replace(year=2020)) == []
     assert PAIRS.count(ExportFilters()) == 4  # labelled items, ties and the opted-out included
 
 
 def test_an_atlas_retry_that_fixed_a_failed_attempt_becomes_a_dpo_pair(admin, tmp_path):
-    experiment = Experiment.objects.create(kind="atlas")
-    common = {"experiment": experiment, "arm": "atlas", "question": "What is 3 times 6?", "gold": "18",
-              "reward": 1.0}
-    AtlasSessionRecord.objects.create(position=0, correct=True, recovered=True, attempts=[
-        {"text": "3 + 6 = 9. #### 9", "answer": "9", "correct": False, "feedback": "multiply"},
-        {"text": "3 * 6 = 18. #### 18", "answer": "18", "correct": None, "feedback": ""}], **common)
-    AtlasSessionRecord.objects.create(position=1, correct=True, recovered=False, attempts=[
-        {"text": "first time right #### 18", "answer": "18", "correct": True}], **common)
+    atlas_experiment(tmp_path)
+    recovered = AtlasSessionRecord.objects.get(arm="atlas", recovered=True)
     done, rows = export(admin, "dpo", tmp_path, sources=("atlas",))
-    assert rows == [{**rows[0], "prompt": [{"role": "user", "content": "What is 3 times 6?"}],
-                     "chosen": [{"role": "assistant", "content": "3 * 6 = 18. #### 18"}],
-                     "rejected": [{"role": "assistant", "content": "3 + 6 = 9. #### 9"}]}]
+    assert [(r["chosen"][0]["content"], r["rejected"][0]["content"]) for r in rows] == [
+        (recovered.attempts[1]["text"], recovered.attempts[0]["text"])]
     assert rows[0]["source"] == "atlas"
+    # a session whose trace is gone cannot say what the student saw: counted, not guessed
+    AtlasSessionRecord.objects.filter(pk=recovered.pk).update(run=None)
+    done, rows = export(admin, "dpo", tmp_path / "untraced", sources=("atlas",))
+    assert rows == [] and done.counts["dropped"] == {NO_TRACE: 1}
 
 
 def test_thumbs_on_tutor_turns_become_kto_feedback(admin, alice, bob, problem, classroom, tmp_path):
@@ -170,26 +187,6 @@ def test_thumbs_on_tutor_turns_become_kto_feedback(admin, alice, bob, problem, c
     assert [r["label"] for r in good_only] == [True]
 
 
-def test_step_labels_on_traced_runs_become_prm_sequences(admin, raters, tmp_path):
-    now = timezone.now()
-    run = Run.objects.create(source="atlas", name="atlas_session", engine="embedded", model="smollm2",
-                             started_at=now, ended_at=now)
-    span = Span.objects.create(run=run, name="student", position=0, started_at=now, ended_at=now)
-    LLMCall.objects.create(run=run, span=span, engine="embedded", model="smollm2", kind="chat",
-                           messages=[{"role": "user", "content": "What is 3 times 6?"}],
-                           completion="3 bags of 6.\n\n3 + 6 = 9.\n\nSo 9.")
-    queue = queue_of("reasoning-steps", "run", admin, raters)
-    label_all(queue, raters, lambda item, rater: {"steps": [1, -1, 0], "comment": ""})
-
-    _, rows = export(admin, "prm", tmp_path)
-    assert len(rows) == 1
-    assert rows[0]["prompt"] == "What is 3 times 6?"
-    assert rows[0]["completions"] == ["3 bags of 6.", "3 + 6 = 9.", "So 9."]
-    assert rows[0]["labels"] == [True, False, False]  # +1 → True, −1 and 0 → False
-    _, none = export(admin, "prm", tmp_path / "leap", sources=("leap",))
-    assert none == []
-
-
 def test_feedback_streams_in_chunks_with_a_bounded_number_of_queries(alice, problem, classroom,
                                                                      django_assert_max_num_queries):
     from apps.exports.sources.feedback import TurnFeedback
@@ -198,7 +195,7 @@ def test_feedback_streams_in_chunks_with_a_bounded_number_of_queries(alice, prob
         session = tutoring_session(alice, problem, classroom=classroom,
                                    turns=[("student", f"I got {n}."), ("tutor", f"Why {n}?")])
         annotation.record_feedback(session.turns.get(author="tutor"), alice, "up")
-    with django_assert_max_num_queries(3):
+    with django_assert_max_num_queries(4):  # turns, labels, their runs and reply calls
         records = list(TurnFeedback("student", "tutoring").records(ExportFilters()))
     assert len(records) == 12 and {r.prompt[-1].content for r in records} == {
         f"I got {n}." for n in range(12)}

@@ -44,10 +44,10 @@ def test_manifest_lists_filters_counts_versions_and_checksums(tmp_path):
                              about={"export_id": 12})
     on_disk = json.loads((tmp_path / "out" / "manifest.json").read_text())
     assert on_disk == manifest
-    assert manifest["export_id"] == 12 and manifest["schema_version"] == "1"
+    assert manifest["export_id"] == 12 and manifest["schema_version"] == "2"
     assert manifest["code_version"].startswith(("git:", "tutorgraph==")) and manifest["prm_labels"]
     assert manifest["filters"] == {"sources": ["tutoring"], "validation_fraction": 0.5, "seed": 9}
-    assert manifest["split"]["by"] == "conversation"
+    assert manifest["split"]["by"] == "conversation for dialogues, problem for lab runs"
     counts = manifest["counts"]
     assert counts["train"] + counts["validation"] == 50
     for entry in manifest["files"]:

@@ -24,11 +24,13 @@ def test_pairwise_label_orders_the_pair_and_a_tie_makes_none():
 
 
 def test_each_failed_attempt_before_the_first_success_pairs_with_it():
-    pairs = list(pairs_from_retries(meta(1), PROMPT, [("17", False), ("16", False), ("18", True),
-                                                      ("19", False), ("18.0", True)]))
+    prompts = [(Message("user", f"attempt {i}"),) for i in range(5)]
+    pairs = list(pairs_from_retries(meta(1), prompts, [("17", False), ("16", False), ("18", True),
+                                                       ("19", False), ("18.0", True)]))
     assert [(p.chosen, p.rejected) for p in pairs] == [("18", "17"), ("18", "16")]
-    assert list(pairs_from_retries(meta(1), PROMPT, [("17", False), ("16", False)])) == []
-    assert list(pairs_from_retries(meta(1), PROMPT, [("18", True)])) == []
+    assert {p.prompt for p in pairs} == {prompts[2]}  # the context the chosen attempt was written in
+    assert list(pairs_from_retries(meta(1), prompts, [("17", False), ("16", False)])) == []
+    assert list(pairs_from_retries(meta(1), prompts, [("18", True)])) == []
 
 
 def test_feedback_from_thumbs_or_rating_threshold():
@@ -40,7 +42,7 @@ def test_feedback_from_thumbs_or_rating_threshold():
 
 def test_retry_pairs_and_ratings_export_and_load_for_dpo_and_kto(tmp_path, hf_cache):
     pairs = [p for i in range(30) for p in pairs_from_retries(
-        meta(i), PROMPT, [(f"wrong {i}", False), (f"right {i}", True)])]
+        meta(i), [PROMPT, PROMPT], [(f"wrong {i}", False), (f"right {i}", True)])]
     manifest = write_dataset(pairs, format_name="dpo", file_type="parquet", out_dir=tmp_path / "dpo",
                              filters=ExportFilters(validation_fraction=0), privacy=Privacy())
     row = load(manifest, tmp_path / "dpo", hf_cache)["train"][0]

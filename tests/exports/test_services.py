@@ -62,7 +62,7 @@ def test_opted_out_student_never_appears_even_if_they_consented_elsewhere(admin,
 def test_a_done_export_has_its_files_manifest_and_audit_rows(admin, alice, problem, classroom):
     for _ in range(5):
         tutoring_session(alice, problem, classroom=classroom)
-    export = export_now(admin, "openai_chat", "parquet", validation_fraction=0.5)
+    export = export_now(admin, "openai_chat", "jsonl", validation_fraction=0.5)
     assert export.status == Export.Status.DONE and export.progress == 1.0
     assert export.files[-1] == "manifest.json" and export.records_read == 5
     manifest = json.loads((Path(export.directory) / "manifest.json").read_text())

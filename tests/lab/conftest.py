@@ -41,11 +41,19 @@ def atlas_student(messages) -> str:
 
 
 def atlas_teacher(messages) -> str:
+    """A teacher that judges by the work's content (it never sees the gold answer) and a probe
+    that moves a key to `auto` after three perfect sessions."""
     system, last = messages[0]["content"], messages[-1]["content"]
     if system.startswith("You keep the learning memory"):
         return json.dumps(MEMORY)
-    if "VERDICT" in last:
-        return "VERDICT: incorrect\nCheck whether you should add or multiply."
+    if system.startswith("Role: Adaptive execution router"):
+        history = json.loads(last)["learning_history"]
+        good = history["recent_high_score_streak"] >= 3
+        return json.dumps({"mode": "auto" if good else "paired", "confidence": 0.9 if good else 0.7})
+    if "Validate whether" in system:
+        valid = "Groups times size" in json.loads(last.removesuffix("\nReturn json."))["student_response"]
+        return json.dumps({"valid": valid, "guidance": None if valid else
+                           "Check whether you should add or multiply."})
     return "Check whether you should add or multiply the numbers."
 
 

@@ -79,12 +79,20 @@ def test_a_scripted_run_through_the_app_stores_sessions_baseline_and_report(gsm8
     recovered = atlas[1]
     assert recovered.recovered and [a["answer"] for a in recovered.attempts] == ["11", "30"]
     assert recovered.attempts[0]["correct"] is False and "I add them" in recovered.attempts[0]["text"]
+    assert [a["checked"] for a in recovered.attempts] == [False, True]
     assert recovered.rationale and recovered.probe_reason
     assert recovered.run.source == Run.Source.ATLAS and LLMCall.objects.filter(run=recovered.run).count() >= 3
-    assert set(recovered.tokens) >= {"student", "teacher"}
+    assert set(recovered.tokens) >= {"student", "teacher", "probe"}
 
     report = experiment.report
-    assert report["accuracy"] == {"atlas": pytest.approx(5 / 6), "baseline": pytest.approx(4 / 6)}
+    assert report["accuracy"] == {"atlas": pytest.approx(5 / 6), "baseline": pytest.approx(4 / 6),
+                                  "self_retry": pytest.approx(4 / 6)}
+    self_retry = list(experiment.atlas_sessions.filter(arm="self_retry"))
+    assert all(len(r.attempts) == 2 and r.usage["student"]["calls"] == 2 for r in self_retry)
+    assert report["arms"]["atlas"]["calls"]["teacher"] == sum(
+        r.usage.get("teacher", {}).get("calls", 0) for r in atlas)
+    assert report["arms"]["atlas"]["cost_usd"]["student"] == 0.0
+    assert report["probes"]["chosen"] == "llm" and report["probes"]["compared"] == 6
     assert report["lanes"] == {"paired": 3, "auto": 3} and report["recovered"] == 1
     assert report["lane_windows"] == reports.lane_windows(atlas, 10)
     assert report["lane_windows"][0] == {"from": 1, "to": 6, "auto": 3, "paired": 3, "coach": 0}
@@ -95,6 +103,23 @@ def test_a_scripted_run_through_the_app_stores_sessions_baseline_and_report(gsm8
     assert selectors.scored_atlas_sessions().count() == 6
 
 
+def test_the_oracle_arm_runs_on_its_own_key_and_memory_can_be_frozen(gsm8k_file):
+    params = {"dataset": gsm8k_file, "limit": 2, "student_engine": "scripted",
+              "teacher_engine": "scripted", "oracle_arm": True, "memory": "frozen",
+              "prices": {"student": [1.0, 2.0]}}
+    experiment = services.run_inline(services.create_experiment("atlas", params),
+                                     engines=scripted_engines)
+    assert experiment.status == "done", experiment.error
+    oracle = list(experiment.atlas_sessions.filter(arm="oracle"))
+    assert len(oracle) == 2 and all(r.key == services.oracle_key(experiment) for r in oracle)
+    assert not MemoryVersion.objects.exists()  # frozen: nothing written on either key
+    assert all("frozen" in r.gate for r in experiment.atlas_sessions.filter(arm="atlas"))
+    arms = experiment.report["arms"]
+    assert set(arms) == {"atlas", "oracle", "self_retry", "baseline"}
+    usage = experiment.atlas_sessions.get(position=0, arm="atlas").usage["student"]
+    assert usage["prompt_tokens"] > 0 and arms["atlas"]["cost_usd"]["student"] > 0
+
+
 def test_reruning_a_finished_step_changes_nothing(gsm8k_file):
     params = {"dataset": gsm8k_file, "limit": 2, "student_engine": "scripted",
               "teacher_engine": "scripted"}
@@ -103,7 +128,7 @@ def test_reruning_a_finished_step_changes_nothing(gsm8k_file):
     rewards = RewardRecord.objects.count()
     services.run_inline(experiment, engines=scripted_engines)
     assert services.advance(experiment.pk, scripted_engines) is False
-    assert AtlasSessionRecord.objects.filter(experiment=experiment).count() == 4
+    assert AtlasSessionRecord.objects.filter(experiment=experiment).count() == 6
     assert RewardRecord.objects.count() == rewards + 1
 
 

@@ -35,7 +35,7 @@ def test_wrong_prefix_is_the_first_half_of_the_wrong_solution():
 
 def test_a_prefix_trap_run_stores_both_methods_and_reports_recovery(mathdial_file):
     experiment = services.create_experiment("leap", {**PARAMS, "dataset": mathdial_file, "limit": 1,
-                                                     "trap_paths": 1})
+                                                     "trap_paths": 1, "trap_source": "mathdial"})
     experiment = services.run_inline(experiment, engines=lambda name: ScriptedEngine(solver))
     assert experiment.status == "done", experiment.error
 
@@ -53,6 +53,8 @@ def test_a_prefix_trap_run_stores_both_methods_and_reports_recovery(mathdial_fil
     assert methods["leap"]["recovery_rate_problems"] == 1.0
     assert methods["independent"]["recovery_rate_problems"] == 1.0  # the vote outweighs one trap
     assert methods["leap"]["total_tokens"] == leap.tokens and methods["independent"]["accuracy"] == 1.0
+    assert methods["leap"]["pass_at_1"] == 1.0
+    assert methods["independent"]["pass_at_1"] == pytest.approx(2 / 3)  # beside the vote's 1.0
     assert methods["leap"]["answer_changes"]["heard"] >= 1
 
     (problem,) = selectors.leap_page(experiment)["problems"]
@@ -90,10 +92,22 @@ def test_leap_run_page_marks_peer_blocks_and_trapped_paths(client, mathdial_file
     from tests.conftest import make_user
 
     experiment = services.create_experiment("leap", {**PARAMS, "dataset": mathdial_file, "limit": 1,
-                                                     "trap_paths": 1})
+                                                     "trap_paths": 1, "trap_source": "mathdial"})
     services.run_inline(experiment, engines=lambda name: ScriptedEngine(solver))
     client.force_login(make_user("root", "admin"))
     page = client.get(f"/lab/{experiment.pk}/").content.decode()
     assert page.index("<h3>leap: voted 12") < page.index("<h3>independent: voted 12")
     assert '<mark class="peer-block"' in page and "wrong prefix" in page
     assert '<del class="prefix">Wrong start: 3 + 4 = 8.' in page
+    assert "Pass@1 (per path)" in page and "Pass@1 0.67" in page
+
+
+def test_the_default_trap_starts_from_the_models_own_wrong_response(mathdial_file):
+    experiment = services.create_experiment("leap", {**PARAMS, "dataset": mathdial_file, "limit": 1,
+                                                     "trap_paths": 2})
+    experiment = services.run_inline(experiment, engines=lambda name: ScriptedEngine(solver))
+    assert experiment.status == "done", experiment.error
+    leap = LeapProblemResult.objects.get(experiment=experiment, mode="leap")
+    # the solver's own unanswered response "We add the numbers. Still thinking about it all",
+    # 9 tokens, keeps its first 15% (1 token)
+    assert leap.prefix == "We" and [p["prefixed"] for p in leap.paths] == [True, True, False]

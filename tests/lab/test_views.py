@@ -16,10 +16,12 @@ pytestmark = pytest.mark.django_db
 
 ATLAS_POST = {"atlas-dataset": "gsm8k/test.jsonl", "atlas-limit": "5", "atlas-student_engine": "scripted",
               "atlas-teacher_engine": "embedded", "atlas-max_attempts": "2",
-              "atlas-student_tokens": "128", "atlas-teacher_tokens": "64"}
+              "atlas-student_tokens": "128", "atlas-teacher_tokens": "64", "atlas-probe": "llm",
+              "atlas-memory": "live"}
 LEAP_POST = {"leap-dataset": "gsm8k/test.jsonl", "leap-limit": "4", "leap-engine": "vllm",
              "leap-paths": "4", "leap-every": "64", "leap-top_k": "2", "leap-router": "hybrid",
-             "leap-rounds": "2", "leap-trap_paths": "0"}
+             "leap-rounds": "2", "leap-trap_paths": "0", "leap-context_tokens": "4096",
+             "leap-summary_tokens": "256", "leap-prompt_style": "upstream"}
 
 
 @pytest.fixture
@@ -52,6 +54,9 @@ def test_admin_launches_runs_and_they_are_queued(admin_client, django_capture_on
     assert response.url == f"/lab/{atlas_run.pk}/" and leap.url == f"/lab/{leap_run.pk}/"
     assert (atlas_run.kind, atlas_run.total, atlas_run.params["teacher_engine"]) == ("atlas", 5, "embedded")
     assert leap_run.params["router"] == "hybrid" and services.queue_for(leap_run) == "gpu"
+    # T = 64 and 2 rounds fit 4,096 tokens with 256-token summaries; the report states it
+    assert (leap_run.params["every"], leap_run.params["summary_tokens"]) == (64, 256)
+    assert "context 4096 tokens" in leap_run.params["budget"]
     assert len(callbacks) == 2
     detail = admin_client.get(response.url)
     assert b'hx-trigger="every 2s"' in detail.content and b"0 / 5 problems" in detail.content
@@ -62,9 +67,12 @@ def test_admin_launches_runs_and_they_are_queued(admin_client, django_capture_on
     ("atlas", {"atlas-student_engine": "gpt-9"}, "Select a valid choice"),
     ("atlas", {"atlas-dataset": "../../etc/passwd"}, "Select a valid choice"),
     ("leap", {"leap-top_k": "4"}, "k must be below the number of paths"),
-    ("leap", {"leap-router": "random"}, "Select a valid choice"),
+    ("leap", {"leap-router": "nearest"}, "Select a valid choice"),
+    ("atlas", {"atlas-memory": "melted"}, "Select a valid choice"),
+    ("atlas", {"atlas-prices": "student=cheap"}, "write role=prompt/completion"),
     ("leap", {"leap-every": "2"}, "greater than or equal to 8"),
-    ("leap", {"leap-trap_paths": "2"}, "prefix traps need a MathDial file"),
+    ("leap", {"leap-trap_paths": "2", "leap-trap_source": "mathdial"},
+     "MathDial prefixes need a MathDial file"),
 ])
 def test_launch_form_errors_say_what_to_fix(admin_client, kind, changes, message):
     data = {**(ATLAS_POST if kind == "atlas" else LEAP_POST), **changes}
@@ -83,6 +91,9 @@ def test_run_page_shows_results_lanes_memory_and_the_failure(admin_client, gsm8k
     assert 'id="lane-windows"' in page and "<td>1–6</td><td>3</td><td>3</td><td>0</td>" in page
     assert "high streak of 3" in page and "I add them" in page and "Learning memory versions" in page
     assert "+    &quot;text&quot;: &quot;Multiply the number of groups" in page
+    assert "student self-retry" in page and "sent back" in page  # the teacher's verdict, no gold
+    assert "other probe: auto: high streak of 3" in page
+    assert "the llm probe chose the lane; the other agreed in 6 of 6 sessions" in page
 
     services.fail(experiment, "problem 3: LLMError: engine down")
     progress = admin_client.get(f"/lab/{experiment.pk}/progress/").content.decode()

@@ -24,8 +24,8 @@ def test_atlas_run_command_runs_on_the_worker_and_writes_the_report(worker, tmp_
     report = json.loads(out.read_text())
     assert report == experiment.report and report["n"] == 2
     # the worker's scripted engine never states an answer: both arms fail, every row is kept
-    assert report["accuracy"] == {"atlas": 0.0, "baseline": 0.0}
-    assert AtlasSessionRecord.objects.filter(experiment=experiment).count() == 4
+    assert report["accuracy"] == {"atlas": 0.0, "baseline": 0.0, "self_retry": 0.0}
+    assert AtlasSessionRecord.objects.filter(experiment=experiment).count() == 6
     assert set(report["tokens"]["atlas"]) >= {"student", "teacher"}
 
 

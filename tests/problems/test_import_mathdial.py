@@ -1,4 +1,5 @@
 import json
+from io import StringIO
 from pathlib import Path
 
 import pytest
@@ -16,7 +17,9 @@ def test_mathdial_dialogues_become_problems_with_incorrect_solutions(tmp_path):
     with open(DEV) as dev:
         path.write_text("".join(next(dev) for _ in range(5)))
     call_command("import_mathdial", str(path))
-    call_command("import_mathdial", str(path))  # idempotent
+    out = StringIO()
+    call_command("import_mathdial", str(path), stdout=out)  # idempotent
+    assert "imported 0 new dialogues" in out.getvalue() and "(4 already there)" in out.getvalue()
     records = [json.loads(line) for line in path.read_text().splitlines()]
     distinct = {(r["qid"], r["student_incorrect_solution"]) for r in records}
     assert len(distinct) == 4  # two dialogues of the file share one student solution

@@ -9,8 +9,7 @@ from django.core.management import CommandError, call_command
 
 from apps.traces.models import Run
 from apps.tutoring.models import EvaluationRun, TutoringSession
-from tests.conftest import make_user
-from tests.conftest import DATA
+from tests.conftest import DATA, make_user
 
 DEV = str(DATA / "mathdial" / "dev.jsonl")
 
@@ -86,3 +85,15 @@ def test_the_evaluation_page_is_for_admins_and_shows_both_curves(client, three, 
     assert page.count('class="side-by-side"') == 3 and "Hi Mariana" in page
     assert client.get("/evaluations/?a=abc").status_code == 404
     assert "progress" in client.get("/evaluations/progress/").content.decode()
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize(("protocol", "student_turns"), [("mathdial", 4), ("tutorgraph", None)])
+def test_both_protocols_run_three_dialogues_from_the_command(three, tmp_path, protocol,
+                                                             student_turns):
+    report = run_command(three, tmp_path, "--tutor", "baseline", "--inline",
+                         "--protocol", protocol)
+    assert report["n"] == 3 and report["params"]["protocol"] == protocol
+    for session in TutoringSession.objects.filter(origin="evaluation"):
+        students = session.turns.filter(author="student").count()
+        assert students == student_turns if student_turns else 2 <= students <= 4

@@ -20,7 +20,8 @@ class Command(BaseCommand):
     def add_arguments(self, parser):
         parser.add_argument("--format", required=True, help="sft, dpo, kto, prm, openai_chat, "
                                                              "openai_preference")
-        parser.add_argument("--file-type", default="jsonl", help="jsonl (default) or parquet")
+        parser.add_argument("--file-type", default="jsonl",
+                            help="jsonl (default) or parquet; openai_* formats are JSONL only")
         parser.add_argument("--filter", action="append", default=[], metavar="KEY=VALUE")
         parser.add_argument("--out", required=True, type=Path,
                             help="directory to create (must not exist or be empty)")
@@ -57,4 +58,9 @@ class Command(BaseCommand):
             raise CommandError(f"export {export.pk} failed: {export.error}")
         counts = export.counts
         self.stdout.write(f"export {export.pk}: {counts['train']} train, {counts['validation']} "
-                          f"validation, {counts['excluded_opted_out']} left out (opted out) → {out}")
+                          f"validation, {counts['excluded_opted_out']} left out (opted out), "
+                          f"{counts.get('unusable', 0)} dropped → {out}")
+        for reason, n in counts.get("dropped", {}).items():
+            self.stdout.write(f"  dropped {n}: {reason}")
+        for warning in export.manifest.get("warnings", []):
+            self.stderr.write(f"warning: {warning}")

@@ -18,4 +18,5 @@ class Command(BaseCommand):
             result = import_mathdial(path, limit=limit)
         except ImportError_ as exc:
             raise CommandError(f"{path}: {exc}") from exc
-        self.stdout.write(f"imported {result.created} new problems and student solutions")
+        self.stdout.write(f"imported {result.created} new dialogues as problems and student solutions "
+                          f"({result.existing} already there)")

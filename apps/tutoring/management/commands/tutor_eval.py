@@ -4,7 +4,7 @@ from pathlib import Path
 
 from django.core.management.base import BaseCommand, CommandError
 
-from agents.eval.tutor_eval import TUTORS
+from agents.eval.tutor_eval import PROTOCOLS, TUTORS
 from agents.llm import ENGINES
 from apps.tutoring import evaluations
 from apps.tutoring.models import EvaluationRun
@@ -21,6 +21,11 @@ class Command(BaseCommand):
         parser.add_argument("--engine", required=True, choices=ENGINES)
         parser.add_argument("--student-engine", choices=ENGINES, default=None)
         parser.add_argument("--limit", type=int, default=None)
+        parser.add_argument("--protocol", choices=PROTOCOLS, default="mathdial",
+                            help="mathdial: upstream's harness (greeting + 4 pairs, its student "
+                                 "at temperature 0 / 512 tokens, a baseline that sees the "
+                                 "solution), for figures beside the paper's; tutorgraph: ours "
+                                 "(early stop, up to --k-max pairs)")
         parser.add_argument("--k-max", type=int, default=7)
         parser.add_argument("--seed", type=int, default=0)
         parser.add_argument("--max-tokens", type=int, default=60, help="per tutor/student turn")
@@ -38,7 +43,8 @@ class Command(BaseCommand):
                 dataset=opts["dataset"], tutor=opts["tutor"], engine=opts["engine"],
                 student_engine=opts["student_engine"], k_max=opts["k_max"],
                 limit=opts["limit"], seed=opts["seed"], max_tokens=opts["max_tokens"],
-                telling_budget_turn=opts["telling_budget"], enqueue=not opts["inline"])
+                telling_budget_turn=opts["telling_budget"], enqueue=not opts["inline"],
+                protocol=opts["protocol"])
         except evaluations.EvaluationError as exc:
             raise CommandError(str(exc)) from exc
         self.stdout.write(f"evaluation run {run.pk}: {run.total} dialogues")
@@ -49,7 +55,8 @@ class Command(BaseCommand):
         run = self._wait(run, opts["timeout"])
         opts["out"].write_text(json.dumps(run.report, indent=2))
         report = run.report
-        self.stdout.write(f"{run.tutor}: n={report['n']} success@k={report['success_at_k']} "
+        self.stdout.write(f"{run.tutor} ({opts['protocol']}): n={report['n']} "
+                          f"success@k={report['success_at_k']} "
                           f"telling@k={report['telling_at_k']} → {opts['out']}")
         if run.status == EvaluationRun.Status.FAILED:
             raise CommandError(f"evaluation run {run.pk} failed: {run.error}")
