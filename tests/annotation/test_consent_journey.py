@@ -15,15 +15,28 @@ from django.urls import reverse
 from apps.accounts.selectors import shares_data
 from apps.annotation import item_sources, services
 from apps.annotation.judging import judge_queue
-from apps.annotation.models import AnnotationSchema, CandidatePair
+from apps.annotation.models import CandidatePair
+from apps.annotation.schema_spec import DEFAULT_SCHEMAS
+from apps.annotation.services import save_schema_version
 from apps.exports import services as exports
 from apps.exports.filters import ExportFilters
 from apps.traces.models import Run
 from apps.tutoring.models import Turn, TutoringSession
-from tests.conftest import make_user
+from config.stack import stop_process
+from tests.conftest import make_user, start_worker
 from tests.sockets import connect, frames_until_final
 
 pytestmark = [pytest.mark.asyncio, pytest.mark.worker]
+# Every call of the worker's scripted engine answers differently, so a shown reply and its
+# candidate differ (an export drops a pair whose two replies are the same).
+REPLIES = [f"Question {n}: what did you do with the bags first?" for n in range(1, 40)]
+
+
+@pytest.fixture
+def worker(transactional_db):
+    proc = start_worker(LLM_SCRIPTED_REPLIES=json.dumps(REPLIES))
+    yield proc
+    stop_process(proc)
 
 
 async def say(student, session, text: str) -> Turn:
@@ -52,7 +65,7 @@ async def pairs_of(student, at_least: int) -> list[CandidatePair]:
 def make_queues(classroom):
     admin = make_user("root", "admin")
     ann, ben = make_user("ann", "annotator"), make_user("ben", "annotator")
-    pairwise = AnnotationSchema.objects.filter(name="pairwise-preference").latest("version")
+    pairwise = save_schema_version("pairwise-preference", DEFAULT_SCHEMAS["pairwise-preference"])
     pairs = services.create_queue(name="pairs", schema=pairwise, target="pair", filter={},
                                   annotators=[ann, ben], created_by=admin, n_per_item=1)
     return admin, ann, ben, pairs
@@ -83,8 +96,9 @@ async def test_withdrawn_learner_leaves_every_queue_source_pair_judge_input_and_
     bob_first, bob_second = await pairs_of(bob, 2)
     await say(alice, alice_session, "I counted 17 apples.")
     [alice_pair] = await pairs_of(alice, 1)
+    schema = await sync_to_async(save_schema_version)("tutor-turn", DEFAULT_SCHEMAS["tutor-turn"])
     turns_queue = await sync_to_async(services.create_queue)(
-        name="turns", schema=await AnnotationSchema.objects.filter(name="tutor-turn").alatest("version"),
+        name="turns", schema=schema,
         target="turn", filter={}, annotators=[ann], created_by=admin, n_per_item=1)
     assert await turns_queue.items.acount() == 3  # bob's two tutor turns and alice's one
 

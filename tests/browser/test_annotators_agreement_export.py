@@ -10,8 +10,10 @@ import pytest
 from django.db import connection
 from playwright.sync_api import expect
 
+from agents.llm import ScriptedEngine
 from apps.annotation import services as annotation
-from apps.annotation.models import AnnotationSchema
+from apps.annotation.schema_spec import DEFAULT_SCHEMAS
+from apps.annotation.services import save_schema_version
 from apps.exports import services as exports
 from apps.exports.filters import ExportFilters
 from apps.tutoring import services as tutoring
@@ -35,13 +37,16 @@ def off_the_browser_thread(fn):
 
 
 @pytest.fixture
-def pair_queue(transactional_db, classroom, alice, problem):
+def pair_queue(transactional_db, classroom, alice, problem, monkeypatch):
+    engine = ScriptedEngine([f"Question {n}: what is in one bag?" for n in range(1, 9)])
+    monkeypatch.setattr(tutoring, "get_llm", lambda: engine)  # shown and candidate replies differ
     classroom.collect_candidate_pairs = True
     classroom.save()
     ann, ben = make_user("ann", "annotator"), make_user("ben", "annotator")
     admin = make_user("root", "admin")
+    schema = save_schema_version("pairwise-preference", DEFAULT_SCHEMAS["pairwise-preference"])
     queue = annotation.create_queue(
-        name="pairs", schema=AnnotationSchema.objects.filter(name="pairwise-preference").latest("version"),
+        name="pairs", schema=schema,
         target="pair", filter={}, annotators=[ann, ben], created_by=admin, n_per_item=2)
     session = TutoringSession.objects.create(student=alice, problem=problem, classroom=classroom)
     for text in ("I got 9 apples.", "Then 12 apples?"):

@@ -44,7 +44,8 @@ SETTINGS_FORM = {"telling_budget_turn": "4", "allowed_problem_sources": "",
 LABEL_FORM = {"correct": "Yes", "tone": "ok", "comment": ""}
 ATLAS_FORM = {"atlas-dataset": "gsm8k/test.jsonl", "atlas-limit": "2", "atlas-student_engine": "scripted",
               "atlas-teacher_engine": "scripted", "atlas-max_attempts": "2",
-              "atlas-student_tokens": "128", "atlas-teacher_tokens": "64"}
+              "atlas-student_tokens": "128", "atlas-teacher_tokens": "64",
+              "atlas-probe": "llm", "atlas-memory": "live"}
 ADMIN_ONLY = (LOGIN, 403, 403, 403, 403, 403, 200)
 ADMIN_REDIRECT = (LOGIN, 403, 403, 403, 403, 403, 302)
 NO_TOKEN = (401,) * 7  # bearer-token API: a session cookie is not a credential

@@ -9,25 +9,30 @@ from tests.conftest import DATA
 
 pytestmark = pytest.mark.django_db
 
-ATLAS = {"atlas-dataset": "gsm8k/test.jsonl", "atlas-limit": "2", "atlas-student_engine": "scripted",
-         "atlas-teacher_engine": "scripted", "atlas-max_attempts": "2",
-         "atlas-student_tokens": "128", "atlas-teacher_tokens": "64"}
+
+def defaults(form_class, prefix: str, **given) -> dict:
+    """The launch form as posted with its initial values, and `given` on top."""
+    fields = form_class(prefix=prefix).fields
+    values = {name: field.initial for name, field in fields.items() if field.initial is not None}
+    return {f"{prefix}-{name}": str(value) for name, value in (values | given).items()
+            if value is not False}
 
 
 def test_lab_datasets_default_to_the_repos_data_folder():
     assert str(DATA) == settings.LAB_DATA_DIR
-    form = AtlasLaunchForm(ATLAS, prefix="atlas")
-    assert form.is_valid(), form.errors
-    leap = LeapLaunchForm({"leap-dataset": "mathdial/dev.jsonl", "leap-limit": "1",
-                           "leap-engine": "scripted", "leap-paths": "2", "leap-every": "16",
-                           "leap-top_k": "1", "leap-router": "hybrid", "leap-rounds": "1"},
-                          prefix="leap")
+    atlas = AtlasLaunchForm(defaults(AtlasLaunchForm, "atlas", dataset="gsm8k/test.jsonl", limit=2,
+                                     student_engine="scripted", teacher_engine="scripted"),
+                            prefix="atlas")
+    assert atlas.is_valid(), atlas.errors
+    leap = LeapLaunchForm(defaults(LeapLaunchForm, "leap", dataset="mathdial/dev.jsonl", limit=1,
+                                   engine="scripted"), prefix="leap")
     assert leap.is_valid(), leap.errors
 
 
 def test_a_missing_dataset_is_named_once_with_what_is_wrong(settings, tmp_path):
     settings.LAB_DATA_DIR = str(tmp_path)
-    form = AtlasLaunchForm(ATLAS, prefix="atlas")
+    form = AtlasLaunchForm(defaults(AtlasLaunchForm, "atlas", dataset="gsm8k/test.jsonl", limit=2),
+                           prefix="atlas")
     assert not form.is_valid()
     [message] = form.non_field_errors()
     folder = tmp_path / "gsm8k"

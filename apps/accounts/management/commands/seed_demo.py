@@ -4,7 +4,9 @@ from django.db import transaction
 
 from agents.embeddings import EmbeddingModelMissing
 from apps.accounts.models import Classroom, Enrolment, School, User
-from apps.annotation.models import AnnotationQueue, AnnotationSchema
+from apps.annotation.models import AnnotationQueue
+from apps.annotation.schema_spec import DEFAULT_SCHEMAS
+from apps.annotation.services import save_schema_version
 from apps.problems.importers import ImportError_, import_gsm8k, import_mathdial_confusions
 from apps.problems.models import Misconception
 
@@ -52,8 +54,8 @@ class Command(BaseCommand):
         self.seed_catalogue()
         queue, created = AnnotationQueue.objects.get_or_create(
             name=DEMO_PAIR_QUEUE, defaults={
-                "schema": AnnotationSchema.objects.filter(name="pairwise-preference")
-                .order_by("-version").first(),
+                "schema": save_schema_version("pairwise-preference",
+                                              DEFAULT_SCHEMAS["pairwise-preference"]),
                 "target": AnnotationQueue.Target.PAIR, "n_per_item": 1, "lead": users["annotator"],
                 "created_by": users["admin"]})
         if created:
