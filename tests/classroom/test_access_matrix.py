@@ -16,7 +16,6 @@ from django.contrib.auth.models import AnonymousUser
 from django.test import Client
 from django.urls import URLPattern, URLResolver, get_resolver, reverse
 
-from agents.tracing import Tracer
 from apps.accounts.models import Classroom, Enrolment, School
 from apps.annotation import services as annotation
 from apps.classroom.routing import websocket_urlpatterns as classroom_ws
@@ -26,8 +25,8 @@ from apps.exports.models import ApiToken
 from apps.lab import services as lab
 from apps.lab.forms import AtlasLaunchForm
 from apps.traces.models import Run
-from apps.traces.services import save_run
-from apps.tutoring.models import EvaluationRun, Turn, TutoringSession
+from apps.tutoring import services as tutoring
+from apps.tutoring.models import EvaluationRun, TutoringSession
 from apps.tutoring.routing import websocket_urlpatterns as session_ws
 from config.celery import app as celery_app
 from tests.annotation.conftest import make_queue
@@ -161,12 +160,11 @@ def world(classroom, alice, problem, settings, tmp_path, monkeypatch):
     admin.is_staff = True
     admin.save()
     session = TutoringSession.objects.create(student=alice, problem=problem, classroom=classroom)
-    asked = Turn.objects.create(session=session, index=0, author=Turn.Author.STUDENT,
-                                author_user=alice, text="I got 17.")
-    turn = Turn.objects.create(session=session, index=1, author=Turn.Author.TUTOR,
-                               text="How did you get 17?", reply_to=asked)
-    run = save_run(Tracer(), source=Run.Source.TUTORING, name="tutor_turn", user=alice,
-                   subject=turn)
+    # a real turn (scripted engine, run here): exports take the prompt from its traced LLM call
+    _, turn = tutoring.post_student_message(session, "I got 17.")
+    tutoring.run_turn(turn.pk)
+    turn.refresh_from_db()
+    run = Run.objects.get(subject_id=turn.pk, name="tutor_turn")
     annotator = make_user("ann", "annotator")
     queue = make_queue([annotator], n_per_item=1)
     assignment = annotation.reserve_next(queue, annotator)
