@@ -138,7 +138,7 @@ TUTOR_LEASE_S = int(env("TUTOR_LEASE_S", "15"))
 TUTOR_HEARTBEAT_S = float(env("TUTOR_HEARTBEAT_S", "5"))
 TUTOR_LEASE_CHECK_S = float(env("TUTOR_LEASE_CHECK_S", "10"))
 EXPORTS_ROOT = Path(env("EXPORTS_ROOT", str(BASE_DIR / "var" / "exports")))
-CANDIDATE_PAIR_SHARE = float(env("CANDIDATE_PAIR_SHARE", "0.0"))
+CANDIDATE_PAIR_SHARE = float(env("CANDIDATE_PAIR_SHARE", "1.0"))
 # Misconception detector: `full` (retrieve + LLM rerank), `retrieval` or `llm`; entries retrieved.
 MISCONCEPTION_METHOD = env("MISCONCEPTION_METHOD", "full")
 MISCONCEPTION_TOP_K = int(env("MISCONCEPTION_TOP_K", "5"))

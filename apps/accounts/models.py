@@ -37,7 +37,8 @@ class Classroom(models.Model):
         default=list, blank=True,
         help_text="Problem.source prefixes the class may open; empty means every problem set.")
     collect_candidate_pairs = models.BooleanField(
-        default=True, help_text="Collect candidate reply pairs from this class for annotation.")
+        default=False, help_text="Collect candidate reply pairs from this class for pairwise "
+                                 "annotation (a second, unshown reply to each student turn).")
     students = models.ManyToManyField(settings.AUTH_USER_MODEL, through="Enrolment",
                                       related_name="classrooms")
 

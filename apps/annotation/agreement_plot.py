@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from django.utils.html import format_html, format_html_join
 
-ROW, LABEL_W, BAR_W = 22, 190, 320
+ROW, LABEL_W, BAR_W = 24, 190, 440
 
 
 def _bar(y: int, value: float | None, css: str) -> str:
@@ -13,8 +13,13 @@ def _bar(y: int, value: float | None, css: str) -> str:
     zero = LABEL_W + BAR_W // 2  # the axis runs from −1 to +1
     width = abs(value) * BAR_W / 2
     x = zero if value >= 0 else zero - width
-    return format_html('<rect x="{:.1f}" y="{}" width="{:.1f}" height="8" class="{}"><title>{:.3f}</title>'
-                       '</rect>', x, y, width, css, value)
+    # format_html escapes its arguments to text first, so numbers are formatted before it sees them
+    label_x = x + width + 3 if value >= 0 else x - 3
+    anchor = "start" if value >= 0 else "end"
+    return format_html('<rect x="{}" y="{}" width="{}" height="8" class="{}"><title>{}</title>'
+                       '</rect><text x="{}" y="{}" text-anchor="{}" class="value">{}</text>',
+                       f"{x:.1f}", y, f"{width:.1f}", css, f"{value:.3f}", f"{label_x:.1f}", y + 8,
+                       anchor, f"{value:.2f}")
 
 
 def agreement_svg(report: dict) -> str:

@@ -7,7 +7,7 @@ from django.core.exceptions import ValidationError
 
 from apps.accounts.models import User
 from apps.annotation.models import AnnotationQueue, AnnotationSchema
-from apps.annotation.schema_spec import options_of
+from apps.annotation.schema_spec import options_of, schema_misfit
 from apps.traces.models import Run
 
 
@@ -16,14 +16,18 @@ class QueueForm(forms.Form):
     schema = forms.ModelChoiceField(AnnotationSchema.objects.all(), help_text="name and version")
     target = forms.ChoiceField(choices=[c for c in AnnotationQueue.Target.choices
                                         if c[0] != AnnotationQueue.Target.MRBENCH])
-    since = forms.DateField(required=False, help_text="items created on or after (YYYY-MM-DD)")
-    until = forms.DateField(required=False, help_text="items created on or before")
+    since = forms.DateField(required=False, help_text="items created on or after",
+                            widget=forms.DateInput(attrs={"type": "date"}))
+    until = forms.DateField(required=False, help_text="items created on or before",
+                            widget=forms.DateInput(attrs={"type": "date"}))
     move = forms.CharField(required=False, max_length=16, help_text="tutor turns: only this move")
     sources = forms.MultipleChoiceField(choices=Run.Source.choices, required=False,
+                                        widget=forms.CheckboxSelectMultiple,
                                         help_text="traced runs: sources (default ATLAS and LeaP)")
     engine = forms.CharField(required=False, max_length=40, help_text="traced runs: only this engine")
     limit = forms.IntegerField(min_value=1, max_value=5000, initial=200)
-    annotators = forms.ModelMultipleChoiceField(User.objects.filter(role="annotator").order_by("username"))
+    annotators = forms.ModelMultipleChoiceField(User.objects.filter(role="annotator").order_by("username"),
+                                                widget=forms.CheckboxSelectMultiple)
     lead = forms.ModelChoiceField(User.objects.filter(role="annotator").order_by("username"),
                                   required=False, help_text="may adjudicate this queue")
     n_per_item = forms.IntegerField(min_value=1, max_value=10, initial=2, label="Annotators per item")
@@ -48,6 +52,10 @@ class QueueForm(forms.Form):
                 len(data["annotators"]) < data["n_per_item"]:
             self.add_error("annotators", f"choose at least {data['n_per_item']} annotators "
                                          "(one per label wanted on each item)")
+        if data.get("schema") and data.get("target"):
+            misfit = schema_misfit(data["schema"].fields, data["target"])
+            if misfit:
+                self.add_error("schema", misfit)
         return data
 
     def queue_filter(self) -> dict:

@@ -10,9 +10,8 @@ from collections.abc import Iterator
 from datetime import date
 
 from django.core.exceptions import ValidationError
-from django.db.models import Exists, OuterRef
 
-from apps.accounts.models import Enrolment
+from apps.accounts.selectors import withdrawn_learner_ids
 from apps.annotation.models import CandidatePair
 from apps.traces.models import Run
 from apps.tutoring.models import Turn
@@ -47,13 +46,22 @@ def _context(turn: Turn) -> list[dict]:
     return [{"author": t.author, "text": t.text} for t in reversed(earlier)]
 
 
+def learner_of(target) -> int | None:
+    """The student whose work a queue item's target is (None for runs of agents, MRBench)."""
+    if isinstance(target, Turn):
+        return target.session.student_id
+    if isinstance(target, CandidatePair):
+        return target.turn.session.student_id
+    if isinstance(target, Run):
+        return target.user_id
+    return None
+
+
 def tutor_turns(filter: dict) -> Iterator[Item]:
-    """Finished tutor turns, leaving out learners who withdrew data-sharing consent."""
-    withdrawn = Enrolment.objects.filter(classroom=OuterRef("session__classroom"),
-                                         student=OuterRef("session__student"),
-                                         data_sharing_consent=False)
+    """Finished tutor turns, leaving out learners who withdrew data-sharing consent (any class)."""
     qs = (Turn.objects.filter(author=Turn.Author.TUTOR, status=Turn.Status.DONE)
-          .exclude(Exists(withdrawn)).select_related("session__problem"))
+          .exclude(session__student__in=withdrawn_learner_ids())
+          .select_related("session__problem"))
     for lookup, day in _dates(filter).items():
         qs = qs.filter(**{f"created_at__date__{lookup}": day})
     if filter.get("move"):
@@ -102,8 +110,9 @@ def _leap_paths(run: Run) -> list[tuple[str, str, str]]:
 
 def traced_runs(filter: dict) -> Iterator[Item]:
     """The solutions of ATLAS and LeaP runs split into steps: one item per student attempt or
-    LeaP path, with the problem as its question."""
-    qs = Run.objects.filter(source__in=filter.get("sources") or [Run.Source.ATLAS, Run.Source.LEAP])
+    LeaP path, with the problem as its question (runs of learners who withdrew consent left out)."""
+    qs = (Run.objects.filter(source__in=filter.get("sources") or [Run.Source.ATLAS, Run.Source.LEAP])
+          .exclude(user__in=withdrawn_learner_ids()))
     for lookup, day in _dates(filter).items():
         qs = qs.filter(**{f"started_at__date__{lookup}": day})
     if filter.get("engine"):
@@ -129,14 +138,18 @@ def pair_item(pair: CandidatePair) -> Item:
 
 
 def candidate_pairs(filter: dict) -> Iterator[Item]:
-    qs = CandidatePair.objects.select_related("turn__session__problem")
+    """Candidate reply pairs, leaving out learners who withdrew data-sharing consent."""
+    qs = (CandidatePair.objects.select_related("turn__session__problem")
+          .exclude(turn__session__student__in=withdrawn_learner_ids()))
     for lookup, day in _dates(filter).items():
         qs = qs.filter(**{f"created_at__date__{lookup}": day})
     for pair in qs.order_by("id")[:_limit(filter)]:
         yield pair_item(pair)
 
 
+SOURCES = {"turn": tutor_turns, "run": traced_runs, "pair": candidate_pairs}
+
+
 def items_for(target: str, filter: dict) -> list[Item]:
     """The items a new queue starts with (MRBench queues are filled by `import_mrbench`)."""
-    sources = {"turn": tutor_turns, "run": traced_runs, "pair": candidate_pairs}
-    return list(sources[target](filter)) if target in sources else []
+    return list(SOURCES[target](filter)) if target in SOURCES else []

@@ -8,6 +8,7 @@ from django.db import transaction
 
 from agents.eval.label_judge import judge_item
 from agents.tracing import TracedLLM, Tracer
+from apps.accounts.selectors import withdrawn_learner_ids
 from apps.annotation.models import AnnotationQueue, Label, QueueItem
 from apps.engines import get_llm
 from apps.traces.models import Run
@@ -27,7 +28,8 @@ def judge_queue(queue_id: int, engine: str | None = None, limit: int | None = No
     queue = AnnotationQueue.objects.select_related("schema").get(pk=queue_id)
     llm = get_llm(engine)
     rater = judge_rater(llm)
-    items = (QueueItem.objects.filter(queue=queue).exclude(labels__rater=rater).order_by("id"))
+    items = (QueueItem.objects.filter(queue=queue).exclude(labels__rater=rater)
+             .exclude(learner__in=withdrawn_learner_ids()).order_by("id"))
     if limit:
         items = items[:limit]
     done = 0

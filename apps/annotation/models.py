@@ -77,6 +77,9 @@ class QueueItem(models.Model):
     target_id = models.PositiveBigIntegerField(null=True, blank=True)
     target = GenericForeignKey("target_type", "target_id")
     payload = models.JSONField(help_text="What annotators see, verbatim: context, reply, steps, A/B.")
+    learner = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True,
+                                blank=True, related_name="+",
+                                help_text="The student whose work this is (consent), if any.")
     status = models.CharField(max_length=16, choices=Status.choices, default=Status.OPEN)
     created_at = models.DateTimeField(auto_now_add=True)
 
@@ -149,6 +152,8 @@ class Label(models.Model):
                                related_name="+")
     value = models.JSONField()
     raw_output = models.TextField(blank=True, help_text="LLM judge: the completion, verbatim.")
+    revisions = models.JSONField(default=list, blank=True,
+                                 help_text="Earlier values the annotator replaced: [{value, until}].")
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:

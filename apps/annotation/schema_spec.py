@@ -113,6 +113,30 @@ def validate_value(fields: list[dict], value: dict, *, n_steps: int = 0) -> dict
     return value
 
 
+# What each queue target's items show, so which field kinds can be answered on them.
+TARGET_ITEMS = {
+    "turn": ("one tutor reply", {"rating", "categorical", "text"}),
+    "mrbench": ("one tutor reply", {"rating", "categorical", "text"}),
+    "run": ("the reasoning steps of a run", {"steps", "rating", "categorical", "text"}),
+    "pair": ("two candidate replies", {"pairwise", "rating", "categorical", "text"}),
+}
+REQUIRED_KIND = {"run": "steps", "pair": "pairwise"}
+
+
+def schema_misfit(fields: list[dict], target: str) -> str:
+    """Why a schema cannot label a target's items ("" when it can): a pairwise question needs two
+    replies, step labels need steps, and a queue of pairs or runs needs its own kind of field."""
+    shows, allowed = TARGET_ITEMS[target]
+    for field in fields:
+        if field["kind"] not in allowed:
+            return (f"the field “{field['label']}” ({field['kind']}) cannot be answered on items that "
+                    f"show {shows}; choose a schema made for them")
+    needed = REQUIRED_KIND.get(target)
+    if needed and not any(f["kind"] == needed for f in fields):
+        return f"items that show {shows} need a schema with a {needed} field"
+    return ""
+
+
 MRBENCH_DIMENSIONS = [
     ("mistake_identification", "Mistake identification", "Mistake_Identification",
      "Has the tutor identified a mistake in the student's response?", YES_SOME_NO),

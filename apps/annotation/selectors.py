@@ -29,15 +29,31 @@ def queue_for(user, queue_id: int) -> AnnotationQueue | None:
 
 
 def progress(queue: AnnotationQueue) -> dict:
-    """Items by status and, per annotator, slots done / skipped / held."""
+    """Items by status; per annotator, slots done / skipped / held; per LLM judge, items labelled."""
     by_status = dict(queue.items.values_list("status").annotate(n=Count("id")))
+    scored = [f["name"] for f in queue.schema.scored_fields]
+    judges: dict[str, dict] = {}
+    for rater, value in (Label.objects.filter(item__queue=queue, kind=Label.Kind.LLM_JUDGE)
+                         .order_by("rater").values_list("rater", "value")):
+        row = judges.setdefault(rater, {"rater": rater, "labelled": 0, "unreadable": 0})
+        row["labelled"] += 1
+        row["unreadable"] += not any((value or {}).get(name) is not None for name in scored)
     rows = (Assignment.objects.filter(item__queue=queue).values("annotator__username")
             .annotate(done=Count("id", filter=Q(status="done")),
                       skipped=Count("id", filter=Q(status="skipped")),
                       held=Count("id", filter=Q(status="reserved"))).order_by("annotator__username"))
     total = sum(by_status.values())
     return {"total": total, "by_status": by_status, "annotators": list(rows),
-            "target_labels": total * queue.n_per_item}
+            "target_labels": total * queue.n_per_item, "judges": list(judges.values())}
+
+
+MY_LABELS_SHOWN = 20
+
+
+def my_labels(queue: AnnotationQueue, user) -> list[Label]:
+    """The annotator's latest labels in the queue, with their items (to revise them)."""
+    return list(Label.objects.filter(item__queue=queue, annotator=user, kind=Label.Kind.HUMAN)
+                .select_related("item").order_by("-id")[:MY_LABELS_SHOWN])
 
 
 def visible_labels(item: QueueItem, user) -> list[Label]:

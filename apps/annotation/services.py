@@ -13,7 +13,9 @@ from django.db import IntegrityError, transaction
 from django.db.models import Count, Exists, OuterRef, Q
 from django.utils import timezone
 
+from apps.accounts.selectors import shares_data, withdrawn_learner_ids
 from apps.annotation import item_sources
+from apps.annotation.decisions import undecided_fields
 from apps.annotation.models import (
     Adjudication,
     AnnotationQueue,
@@ -25,6 +27,7 @@ from apps.annotation.models import (
 )
 from apps.annotation.schema_spec import (
     TEXT_MAX_LENGTH,
+    schema_misfit,
     storable_text,
     validate_fields,
     validate_value,
@@ -64,6 +67,9 @@ def create_queue(*, name: str, schema: AnnotationSchema, target: str, filter: di
     """Create a queue and fill it with the items its filter selects, all or nothing."""
     if n_per_item < 1:
         raise ValidationError("each item needs at least one annotator")
+    misfit = schema_misfit(schema.fields, target) if target in item_sources.SOURCES else ""
+    if misfit:  # (MRBench queues are filled by `import_mrbench`, with the schema it makes)
+        raise ValidationError(misfit)
     queue = AnnotationQueue.objects.create(
         name=name, schema=schema, target=target, filter=filter, lead=lead, n_per_item=n_per_item,
         blind=blind, threshold=threshold, reservation_minutes=reservation_minutes,
@@ -78,6 +84,7 @@ def add_items(queue: AnnotationQueue, items) -> int:
     rows = []
     for key, target, payload in items:
         rows.append(QueueItem(queue=queue, key=key, payload=payload,
+                              learner_id=item_sources.learner_of(target),
                               target_type=ContentType.objects.get_for_model(target) if target else None,
                               target_id=target.pk if target else None))
     created = QueueItem.objects.bulk_create(rows, ignore_conflicts=True)
@@ -105,12 +112,14 @@ def reserve_next(queue: AnnotationQueue, annotator) -> Assignment:
         raise PermissionDenied("you are not an annotator of this queue")
     expire_reservations(queue)
     held = (Assignment.objects.select_related("item")
-            .filter(item__queue=queue, annotator=annotator, status=Assignment.Status.RESERVED).first())
+            .filter(item__queue=queue, annotator=annotator, status=Assignment.Status.RESERVED)
+            .exclude(item__learner__in=withdrawn_learner_ids()).first())
     if held:
         return held
     mine = Assignment.objects.filter(item=OuterRef("pk"), annotator=annotator).exclude(
         status=Assignment.Status.EXPIRED)
     open_items = (QueueItem.objects.filter(queue=queue, status=QueueItem.Status.OPEN)
+                  .exclude(learner__in=withdrawn_learner_ids())
                   .annotate(active=Count("assignments", filter=Q(assignments__status__in=ACTIVE_STATES)))
                   .filter(active__lt=queue.n_per_item).exclude(Exists(mine)).values("pk"))
     passed: set[int] = set()
@@ -168,6 +177,36 @@ def submit_label(assignment_id: int, annotator, value: dict) -> Label:
     return label
 
 
+def can_revise(label: Label, annotator) -> bool:
+    """An annotator may revise their own label on an item until the item is adjudicated."""
+    return (label.kind == Label.Kind.HUMAN and label.annotator_id == annotator.pk
+            and label.item is not None and label.item.status != QueueItem.Status.ADJUDICATED)
+
+
+@transaction.atomic
+def revise_label(label_id: int, annotator, value: dict) -> Label:
+    """Replace an annotator's own label (the earlier value is kept in `revisions`) and settle the
+    item again: a revision can resolve a dispute or open one."""
+    label = (Label.objects.select_for_update(of=("self",)).select_related("item__queue__schema")
+             .filter(pk=label_id).first())
+    if label is None or label.kind != Label.Kind.HUMAN or label.annotator_id != annotator.pk:
+        raise PermissionDenied("this is not your label")
+    item = QueueItem.objects.select_for_update().get(pk=label.item_id)
+    if item.status == QueueItem.Status.ADJUDICATED:
+        raise ValidationError("this item has been adjudicated; its decision is final")
+    validate_value(item.queue.schema.fields, value, n_steps=item.n_steps)
+    if value == label.value:
+        return label
+    label.revisions = [*label.revisions, {"value": label.value, "until": timezone.now().isoformat()}]
+    label.value = value
+    label.save(update_fields=["value", "revisions"])
+    if item.status != QueueItem.Status.OPEN:
+        item.status = QueueItem.Status.OPEN
+        item.save(update_fields=["status"])
+    settle_item(item)
+    return label
+
+
 @transaction.atomic
 def skip(assignment_id: int, annotator, reason: str) -> Assignment:
     """Give the slot back with a reason; the item is not offered to this annotator again."""
@@ -207,7 +246,10 @@ def settle_item(item: QueueItem) -> None:
     if len(labels) < queue.n_per_item or item.status != QueueItem.Status.OPEN:
         return
     spread = disagreement(queue.schema.fields, labels)
-    disputed = any(share > queue.threshold for share in spread.values())
+    # Complete only when every scored field has a decided value (the one exports read), so a
+    # 1–1 split is adjudicated whatever the threshold.
+    disputed = (any(share > queue.threshold for share in spread.values())
+                or bool(undecided_fields(queue.schema.fields, labels)))
     item.status = QueueItem.Status.DISPUTED if disputed else QueueItem.Status.COMPLETE
     item.save(update_fields=["status"])
 
@@ -237,6 +279,22 @@ def adjudicate(item_id: int, user, value: dict, note: str = "") -> Adjudication:
                                        originals=originals)
 
 
+# Consent --------------------------------------------------------------------------------------
+
+@transaction.atomic
+def withdraw_learner(learner_id: int) -> dict[str, int]:
+    """A learner withdrew data-sharing consent: their items nobody has labelled leave every
+    queue, and slots reserved on their other items are freed (and not handed out again)."""
+    items = QueueItem.objects.filter(learner_id=learner_id)
+    expired = Assignment.objects.filter(item__in=items, status=Assignment.Status.RESERVED).update(
+        status=Assignment.Status.EXPIRED)
+    _, deleted = (items.exclude(Exists(Label.objects.filter(item=OuterRef("pk"))))
+                  .exclude(Exists(Assignment.objects.filter(item=OuterRef("pk"),
+                                                            status=Assignment.Status.DONE)))
+                  .delete())
+    return {"expired": expired, "removed": deleted.get(QueueItem._meta.label, 0)}
+
+
 # Feedback and candidate pairs ----------------------------------------------------------------
 
 @transaction.atomic
@@ -256,16 +314,31 @@ def record_feedback(turn, user, thumbs: str, comment: str = "") -> Label:
     return label
 
 
+def wants_candidate_pair(session, rng: random.Random | None = None) -> bool:
+    """Whether a tutoring turn of this session gets a second candidate reply for pairwise labels.
+
+    The class's `collect_candidate_pairs` is the switch (on for the demo class); of a collecting
+    class's turns the share `CANDIDATE_PAIR_SHARE` (default all) is sampled; a learner who
+    withdrew data-sharing consent in any class never gets one.
+    """
+    if not (session.classroom and session.classroom.collect_candidate_pairs):
+        return False
+    return shares_data(session.student_id) and should_record_candidate_pair(rng)
+
+
 def should_record_candidate_pair(rng: random.Random | None = None) -> bool:
     """Whether this turn is in the sampled share (`CANDIDATE_PAIR_SHARE`) that gets two candidates."""
     return (rng or random).random() < settings.CANDIDATE_PAIR_SHARE
 
 
 @transaction.atomic
-def record_candidate_pair(turn, reply_a: str, reply_b: str, shown: str) -> CandidatePair:
-    """Keep both candidate replies to a student turn and queue them in every pairwise queue."""
+def record_candidate_pair(turn, reply_a: str, reply_b: str, shown: str) -> CandidatePair | None:
+    """Keep both candidate replies to a student turn and queue them in every pairwise queue;
+    None (nothing kept) when the learner withdrew data-sharing consent."""
     if shown not in ("A", "B"):
         raise ValidationError("`shown` must be A or B")
+    if not shares_data(turn.session.student_id):
+        return None
     pair = CandidatePair.objects.create(turn=turn, reply_a=reply_a, reply_b=reply_b, shown=shown)
     item = item_sources.pair_item(pair)
     for queue in AnnotationQueue.objects.filter(target=AnnotationQueue.Target.PAIR):

@@ -13,6 +13,7 @@ urlpatterns = [
     path("annotation/assignments/<int:assignment_id>/label/", views.submit_label,
          name="annotation_label"),
     path("annotation/assignments/<int:assignment_id>/skip/", views.skip, name="annotation_skip"),
+    path("annotation/labels/<int:label_id>/revise/", views.revise_label, name="annotation_revise"),
     path("annotation/items/<int:item_id>/adjudicate/", views.adjudicate, name="annotation_adjudicate"),
     path("feedback/turns/<int:turn_id>/", views.turn_feedback, name="turn_feedback"),
 ]

@@ -9,7 +9,7 @@ from apps.accounts.permissions import role_required
 from apps.annotation import selectors, services
 from apps.annotation.agreement_plot import agreement_svg
 from apps.annotation.forms import QueueForm, value_from_post
-from apps.annotation.models import Assignment, QueueItem
+from apps.annotation.models import Assignment, Label, QueueItem
 from apps.annotation.tasks import judge_queue_task
 from apps.tutoring.models import Turn
 from apps.tutoring.selectors import session_for
@@ -65,7 +65,8 @@ def _item_context(request, queue, assignment, errors=None, value=None):
     return {"queue": queue, "assignment": assignment, "item": assignment.item if assignment else None,
             "fields": queue.schema.fields, "errors": errors or [], "value": value or {},
             "others": selectors.visible_labels(assignment.item, request.user) if assignment else [],
-            "progress": selectors.progress_of(queue, request.user)}
+            "progress": selectors.progress_of(queue, request.user),
+            "mine": selectors.my_labels(queue, request.user)}
 
 
 def _next_item(request, queue):
@@ -82,12 +83,26 @@ def work(request, queue_id: int):
     return render(request, "annotation/work.html", _next_item(request, queue))
 
 
-def _assignment(request, assignment_id: int) -> Assignment:
+WITHDRAWN = ("That item was withdrawn from the queue (the learner withdrew data-sharing "
+             "consent); nothing was saved. Here is the next one.")
+
+
+def _assignment(request, assignment_id: int) -> Assignment | None:
+    """The annotator's assignment; None when its item left the queue (the learner withdrew)."""
     assignment = (Assignment.objects.select_related("item__queue__schema")
                   .filter(pk=assignment_id, annotator=request.user).first())
     if assignment is None:
+        queue_id = request.POST.get("queue", "")
+        if queue_id.isdigit() and selectors.queue_for(request.user, int(queue_id)):
+            return None
         raise Http404("No such assignment.")
     return assignment
+
+
+def _withdrawn(request):
+    queue = _queue(request, int(request.POST["queue"]))
+    context = _next_item(request, queue)
+    return _render_item(request, context | {"errors": [WITHDRAWN, *context["errors"]]})
 
 
 def _render_item(request, context):
@@ -99,6 +114,8 @@ def _render_item(request, context):
 @role_required("annotator")
 def submit_label(request, assignment_id: int):
     assignment = _assignment(request, assignment_id)
+    if assignment is None:
+        return _withdrawn(request)
     queue = assignment.item.queue
     value = value_from_post(queue.schema.fields, request.POST, assignment.item.n_steps)
     try:
@@ -112,12 +129,36 @@ def submit_label(request, assignment_id: int):
 @role_required("annotator")
 def skip(request, assignment_id: int):
     assignment = _assignment(request, assignment_id)
+    if assignment is None:
+        return _withdrawn(request)
     queue = assignment.item.queue
     try:
         services.skip(assignment.pk, request.user, request.POST.get("reason", ""))
     except ValidationError as exc:
         return _render_item(request, _item_context(request, queue, assignment, exc.messages))
     return _render_item(request, _next_item(request, queue))
+
+
+@role_required("annotator")
+def revise_label(request, label_id: int):
+    label = (Label.objects.select_related("item__queue__schema")
+             .filter(pk=label_id, annotator=request.user, kind=Label.Kind.HUMAN).first())
+    if label is None or selectors.queue_for(request.user, label.item.queue_id) is None:
+        raise Http404("No such label of yours.")
+    item, queue = label.item, label.item.queue
+    errors, value = [], label.value
+    if request.method == "POST":
+        value = value_from_post(queue.schema.fields, request.POST, item.n_steps)
+        try:
+            services.revise_label(label.pk, request.user, value)
+        except ValidationError as exc:
+            errors = exc.messages
+        else:
+            messages.success(request, f"Your label on item {item.pk} is revised.")
+            return redirect("annotation_work", queue_id=queue.pk)
+    return render(request, "annotation/revise.html", {
+        "queue": queue, "item": item, "label": label, "fields": queue.schema.fields,
+        "errors": errors, "value": value, "can_revise": services.can_revise(label, request.user)})
 
 
 @role_required("annotator")

@@ -7,6 +7,8 @@ from collections import Counter
 from collections.abc import Iterable
 from dataclasses import dataclass
 
+from apps.problems.detections import top_detection
+
 STRUGGLE_AFTER_TURNS = 4
 REPEATED_MISCONCEPTION = 2
 FRUSTRATION_WORDS = ("give up", "i quit", "hate", "stupid", "dumb", "useless", "pointless",
@@ -20,13 +22,11 @@ _FRUSTRATION = re.compile(r"\b(" + "|".join(re.escape(w) for w in FRUSTRATION_WO
 class Alert:
     kind: str  # struggling | misconception | frustration
     message: str
+    subject: str = ""  # the misconception key of a misconception alert
 
-
-def top_detection(detections: object) -> dict | None:
-    """The best detection of a turn (the list is stored best first), or None."""
-    if isinstance(detections, list) and detections and isinstance(detections[0], dict):
-        return detections[0]
-    return None
+    @property
+    def identity(self) -> tuple[str, str]:
+        return self.kind, self.subject
 
 
 def alerts_for(turns: Iterable, *, struggle_after: int = STRUGGLE_AFTER_TURNS,
@@ -40,13 +40,13 @@ def alerts_for(turns: Iterable, *, struggle_after: int = STRUGGLE_AFTER_TURNS,
     keys = Counter()
     names = {}
     for turn in student:
-        top = top_detection(turn.detections)
-        if top and top.get("key"):
-            keys[top["key"]] += 1
-            names[top["key"]] = top.get("name") or top["key"]
+        top = top_detection(turn)
+        if top:
+            keys[top.key] += 1
+            names[top.key] = top.name
     for key, count in keys.most_common():
         if count >= repeated:
-            alerts.append(Alert("misconception", f"{names[key]} ×{count}"))
+            alerts.append(Alert("misconception", f"{names[key]} ×{count}", key))
     said = [m.group(1).lower() for t in student for m in _FRUSTRATION.finditer(t.text or "")]
     if said:
         alerts.append(Alert("frustration", "said: " + ", ".join(dict.fromkeys(said))))

@@ -24,7 +24,7 @@ def render_card(classroom, session_id: int, viewer, *, oob: bool = True) -> str:
         return ""
     return render_to_string("classroom/partials/_card.html", {
         "session": session, "alerts": alerts_for(session.turns.all()), "user": viewer,
-        "oob": oob})
+        "classroom": classroom, "oob": oob})
 
 
 class MonitorConsumer(StreamConsumer):

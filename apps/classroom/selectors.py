@@ -4,13 +4,18 @@ from __future__ import annotations
 
 from collections import Counter
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from django.db.models import Count, Max, Prefetch, Q, QuerySet
 from django.db.models.fields.json import KT
+from django.utils import timezone
 
 from apps.accounts.models import Classroom, Enrolment, User
-from apps.lab.learners import lanes_of
+from apps.classroom.alerts import Alert, alerts_for
+from apps.classroom.models import AlertAcknowledgement
+from apps.lab.learners import lanes_of, learner_lanes, skill_of
+from apps.problems.detections import TOP_KEY, TOP_NAME, Detection, detections_of, top_detection
+from apps.problems.selectors import DetectionSummary, summarise_detections
 from apps.tutoring.models import Turn, TutoringSession
 
 HINT_MOVES = ("focus", "probing")
@@ -63,9 +68,8 @@ def student_rows(classroom: Classroom) -> list[StudentRow]:
         tellings=Count("tutoring_sessions__turns", filter=in_class & tutor & Q(
             tutoring_sessions__turns__move=TELLING_MOVE)),
         last_activity=Max("tutoring_sessions__updated_at", filter=in_class)))
-    skills = sorted({skill for skill_list in TutoringSession.objects.filter(classroom=classroom)
-                     .values_list("problem__skills", flat=True).order_by().distinct()
-                     for skill in skill_list or []})
+    skills = sorted({skill_of(skill_list) for skill_list in TutoringSession.objects.filter(
+        classroom=classroom).values_list("problem__skills", flat=True).order_by().distinct()})
     students = list(students)
     lanes = lanes_of(students, skills)
     return [StudentRow(s, s.tried, s.solved, s.hints, s.tellings, s.last_activity,
@@ -105,7 +109,7 @@ def misconception_heatmap(classroom: Classroom, since: datetime | None = None,
     names: dict[str, str] = {}
     totals: Counter[str] = Counter()
     cells = (_student_turns_in_period(classroom, since, until)
-             .annotate(key=KT("detections__0__key"), name=KT("detections__0__name"))
+             .annotate(key=KT(TOP_KEY), name=KT(TOP_NAME))
              .exclude(key__isnull=True).exclude(key="")
              .values_list("key", "author_user_id").annotate(turns=Count("pk"), name=Max("name"))
              .order_by())
@@ -122,7 +126,7 @@ def heatmap_cell_turns(classroom: Classroom, key: str, student_id: int,
                        since: datetime | None = None, until: datetime | None = None) -> QuerySet[Turn]:
     """The student turns behind one heatmap cell, oldest first, with their sessions."""
     return (_student_turns_in_period(classroom, since, until)
-            .filter(author_user_id=student_id, detections__0__key=key)
+            .filter(author_user_id=student_id, **{TOP_KEY: key})
             .select_related("session__problem", "author_user").order_by("created_at", "pk"))
 
 
@@ -153,3 +157,117 @@ def monitored_session(classroom: Classroom, session_id: int) -> TutoringSession 
     """One session of the class with its turns, for re-rendering its monitor card."""
     found = _with_turns(TutoringSession.objects.filter(classroom=classroom, pk=session_id))
     return found[0] if found else None
+
+
+# Alerts ------------------------------------------------------------------------------------
+
+ALERT_WINDOW_DAYS = 7
+ALERT_SESSIONS = 200
+
+
+@dataclass
+class SessionAlert:
+    session: TutoringSession
+    alert: Alert
+    acknowledgement: AlertAcknowledgement | None  # set when seen since the student last wrote
+
+
+def class_alerts(classroom: Classroom, *, now: datetime | None = None) -> list[SessionAlert]:
+    """The alerts of the class's sessions active in the last week (at most ALERT_SESSIONS, most
+    recent first), each with its acknowledgement if a teacher saw it after the student's last turn
+    (three queries)."""
+    since = (now or timezone.now()) - timedelta(days=ALERT_WINDOW_DAYS)
+    recent = (TutoringSession.objects.filter(classroom=classroom, updated_at__gte=since)
+              .order_by("-updated_at", "-pk").values("pk")[:ALERT_SESSIONS])
+    sessions = (TutoringSession.objects.filter(pk__in=recent)
+                .select_related("student", "problem")
+                .prefetch_related(Prefetch("turns", queryset=Turn.objects.order_by("index")),
+                                  Prefetch("alert_acknowledgements",
+                                           queryset=AlertAcknowledgement.objects.select_related(
+                                               "acknowledged_by")))
+                .order_by("-updated_at", "-pk"))
+    out = []
+    for session in sessions:
+        turns = list(session.turns.all())
+        last_student = max((t.created_at for t in turns if t.author == Turn.Author.STUDENT),
+                           default=None)
+        seen = {(a.kind, a.subject): a for a in session.alert_acknowledgements.all()}
+        for alert in alerts_for(turns):
+            ack = seen.get(alert.identity)
+            if ack and last_student and ack.acknowledged_at < last_student:
+                ack = None  # the student wrote again since: the alert is new again
+            out.append(SessionAlert(session, alert, ack))
+    return out
+
+
+# One learner ------------------------------------------------------------------------------
+
+@dataclass
+class LearnerSession:
+    session: TutoringSession
+    turns: list[tuple[Turn, Detection | None]]  # the transcript, each turn with its top detection
+    attempts: int
+    hints: int
+    tellings: int
+    misconceptions: list[tuple[Turn, Detection]]  # (student turn, its top detection), in order
+    alerts: list[Alert] = field(default_factory=list)
+
+    @property
+    def misconception_counts(self) -> list[tuple[str, str, int]]:
+        """(key, name, student turns) of this session, most frequent first."""
+        counts = Counter(d.key for _, d in self.misconceptions)
+        names = {d.key: d.name for _, d in self.misconceptions}
+        return [(k, names[k], n) for k, n in counts.most_common()]
+
+    @property
+    def first_detected_at(self) -> datetime | None:
+        return self.misconceptions[0][0].created_at if self.misconceptions else None
+
+
+@dataclass
+class LearnerPage:
+    student: User
+    sessions: list[LearnerSession]  # newest first
+    tried: int
+    solved: int
+    hints: int
+    tellings: int
+    misconceptions: list[DetectionSummary]  # most frequent first
+    timeline: list[LearnerSession]  # the sessions with a detected misconception, oldest first
+    lanes: list[dict]  # per skill: skill, lane, reason, sessions (as the lanes page shows them)
+
+
+def learner_in(classroom: Classroom, student_id: int) -> User | None:
+    """A student enrolled in the class, or None."""
+    return User.objects.filter(pk=student_id, classrooms=classroom).first()
+
+
+def learner_page(classroom: Classroom, student: User) -> LearnerPage:
+    """One learner's sessions in the class with transcripts, their figures, the misconceptions
+    detected in their turns over time and their ATLAS lane per skill."""
+    sessions = list(TutoringSession.objects.filter(classroom=classroom, student=student)
+                    .select_related("problem", "taken_over_by")
+                    .prefetch_related(Prefetch("turns", queryset=Turn.objects.select_related(
+                        "author_user").order_by("index")))
+                    .order_by("-created_at", "-pk"))
+    rows = []
+    for session in sessions:
+        turns = list(session.turns.all())
+        tutor = [t for t in turns if t.author == Turn.Author.TUTOR]
+        transcript = [(t, top_detection(t) if t.author == Turn.Author.STUDENT else None)
+                      for t in turns]
+        found = [(t, d) for t, d in transcript if d is not None]
+        rows.append(LearnerSession(
+            session, transcript, attempts=sum(t.author == Turn.Author.STUDENT for t in turns),
+            hints=sum(t.move in HINT_MOVES for t in tutor),
+            tellings=sum(t.move == TELLING_MOVE for t in tutor), misconceptions=found,
+            alerts=alerts_for(turns) if session.status == TutoringSession.Status.ACTIVE else []))
+    timeline = sorted((row for row in rows if row.misconceptions),
+                      key=lambda row: (row.first_detected_at, row.session.pk))
+    return LearnerPage(
+        student=student, sessions=rows, tried=len({s.problem_id for s in sessions}),
+        solved=len({s.problem_id for s in sessions if s.status == TutoringSession.Status.SOLVED}),
+        hints=sum(r.hints for r in rows), tellings=sum(r.tellings for r in rows),
+        misconceptions=summarise_detections(
+            detections_of(t) for row in timeline for t, _ in row.misconceptions),
+        timeline=timeline, lanes=learner_lanes([student])[student.pk])

@@ -8,4 +8,8 @@ urlpatterns = [
     path("<int:classroom_id>/heatmap/turns/", views.heatmap_cell, name="heatmap_cell"),
     path("<int:classroom_id>/monitor/", views.monitor, name="classroom_monitor"),
     path("<int:classroom_id>/settings/", views.classroom_settings, name="classroom_settings"),
+    path("<int:classroom_id>/alerts/", views.alerts, name="classroom_alerts"),
+    path("<int:classroom_id>/alerts/acknowledge/", views.acknowledge_alert,
+         name="classroom_alert_acknowledge"),
+    path("<int:classroom_id>/learners/<int:student_id>/", views.learner, name="classroom_learner"),
 ]

@@ -1,13 +1,16 @@
 from django.contrib import messages
+from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
 from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect, render
+from django.views.decorators.http import require_POST
 
 from apps.accounts.models import User
 from apps.accounts.permissions import role_required
 from apps.classroom import selectors, services
 from apps.classroom.alerts import alerts_for
 from apps.classroom.forms import ClassroomSettingsForm, PeriodForm
+from apps.problems.detections import top_detection
 
 CELL_TURNS_PER_PAGE = 50
 
@@ -52,9 +55,10 @@ def heatmap_cell(request, classroom_id: int):
     page = Paginator(turns, CELL_TURNS_PER_PAGE).get_page(request.GET.get("page"))
     query = request.GET.copy()
     query.pop("page", None)
+    cells = [(turn, top_detection(turn)) for turn in page]
     return render(request, "classroom/heatmap_cell.html", {
-        "classroom": classroom, "student": student, "key": key, "page": page,
-        "query": query.urlencode(), "name": page[0].detections[0].get("name", key) if page else key})
+        "classroom": classroom, "student": student, "key": key, "page": page, "cells": cells,
+        "query": query.urlencode(), "name": cells[0][1].name if cells else key})
 
 
 @role_required("teacher")
@@ -78,3 +82,44 @@ def classroom_settings(request, classroom_id: int):
         return redirect("classroom_settings", classroom_id=classroom.pk)
     return render(request, "classroom/settings.html",
                   {"classroom": classroom, "form": form, "enrolments": enrolments})
+
+
+@role_required("teacher")
+def learner(request, classroom_id: int, student_id: int):
+    classroom = _classroom(request, classroom_id)
+    student = selectors.learner_in(classroom, student_id)
+    if student is None:
+        raise Http404("No such student in this class.")
+    return render(request, "classroom/learner.html", {
+        "classroom": classroom, "page": selectors.learner_page(classroom, student)})
+
+
+@role_required("teacher")
+def alerts(request, classroom_id: int):
+    classroom = _classroom(request, classroom_id)
+    rows = selectors.class_alerts(classroom)
+    by_session: dict[int, list] = {}
+    for row in rows:
+        if row.acknowledgement is None:
+            by_session.setdefault(row.session.pk, []).append(row)
+    return render(request, "classroom/alerts.html", {
+        "classroom": classroom, "open": [(group[0].session, group) for group in by_session.values()],
+        "seen": [r for r in rows if r.acknowledgement is not None],
+        "window_days": selectors.ALERT_WINDOW_DAYS})
+
+
+@require_POST
+@role_required("teacher")
+def acknowledge_alert(request, classroom_id: int):
+    classroom = _classroom(request, classroom_id)
+    try:
+        session_id = int(request.POST.get("session", ""))
+        services.acknowledge_alert(classroom, request.user, session_id,
+                                   request.POST.get("kind", ""), request.POST.get("subject", ""))
+    except ValueError:
+        messages.error(request, "Which session? (the session id is missing)")
+    except ValidationError as exc:
+        messages.error(request, " ".join(exc.messages))
+    else:
+        messages.success(request, "Alert acknowledged; it comes back if the student writes again.")
+    return redirect("classroom_alerts", classroom_id=classroom.pk)

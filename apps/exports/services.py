@@ -15,7 +15,8 @@ from django.db import transaction
 from django.utils import timezone
 
 from apps.accounts.audit import record as audit
-from apps.accounts.models import Enrolment, User
+from apps.accounts.models import User
+from apps.accounts.selectors import withdrawn_learner_ids
 from apps.exports.filters import ExportFilters
 from apps.exports.formats import FORMATS
 from apps.exports.models import ApiToken, Export
@@ -70,7 +71,7 @@ def privacy_for_export() -> Privacy:
     """The names to scrub and the students to leave out, read now, with a fresh secret."""
     people = tuple(Person(first_name=first, last_name=last, username=username) for username, first, last
                    in User.objects.values_list("username", "first_name", "last_name").iterator())
-    opted_out = Enrolment.objects.filter(data_sharing_consent=False).values_list("student_id", flat=True)
+    opted_out = withdrawn_learner_ids()
     return Privacy(people=people, opted_out=frozenset(opted_out))
 
 

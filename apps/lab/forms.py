@@ -7,7 +7,7 @@ from django import forms
 from agents.atlas.probe import PROBES
 from agents.graphs.leap import PROMPT_STYLES, LeapConfig, estimate_tokens, fit_to_context, render_prompt
 from agents.graphs.routing import ROUTERS
-from apps.lab.datasets import dataset_choices, load_items
+from apps.lab.datasets import dataset_choices, load_items, resolve
 from apps.problems.importers import ImportError_
 
 ENGINES = ("embedded", "vllm", "openai", "scripted")
@@ -37,7 +37,8 @@ class _LaunchForm(forms.Form):
             try:
                 items = load_items(data["dataset"], data["limit"])
             except ImportError_ as exc:
-                raise forms.ValidationError(f"dataset {data['dataset']}: {exc}") from exc
+                where = resolve(data["dataset"]).parent
+                raise forms.ValidationError(f"dataset {data['dataset']} (in {where}): {exc}") from exc
             data["items"] = items
         return data
 

@@ -13,6 +13,14 @@ SCAFFOLDING: dict[str, str] = {
 }
 
 
+GENERAL_SKILL = "general"
+
+
+def skill_of(problem_skills: list[str] | None) -> str:
+    """The skill a tutoring session on a problem counts towards (its first; "general" if none)."""
+    return (problem_skills or [GENERAL_SKILL])[0]
+
+
 def learner_key(learner, skill: str) -> str:
     """The learning key of one learner on one skill."""
     return f"learner/{learner.pk}/{skill}"

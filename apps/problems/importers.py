@@ -34,13 +34,24 @@ class ImportResult:
     existing: int
 
 
+def read_text(path: Path) -> str:
+    """A data file's text. The error says what is wrong, not where: callers name the file once."""
+    try:
+        return Path(path).read_text(encoding="utf-8")
+    except FileNotFoundError as exc:
+        raise ImportError_("cannot read file: there is no such file") from exc
+    except IsADirectoryError as exc:
+        raise ImportError_("cannot read file: it is a folder") from exc
+    except OSError as exc:
+        raise ImportError_(f"cannot read file: {exc.strerror or exc}") from exc
+    except UnicodeDecodeError as exc:
+        raise ImportError_("cannot read file: it is not UTF-8 text") from exc
+
+
 def read_jsonl(path: Path, required: Iterable[str]) -> list[tuple[int, dict]]:
     """Parse every line of a JSONL file, failing on the first bad one with its line number."""
     rows = []
-    try:
-        text = Path(path).read_text(encoding="utf-8")
-    except (OSError, UnicodeDecodeError) as exc:
-        raise ImportError_(f"{path}: cannot read file: {exc}") from exc
+    text = read_text(path)
     for number, line in enumerate(text.splitlines(), start=1):
         if not line.strip():
             continue
@@ -55,7 +66,7 @@ def read_jsonl(path: Path, required: Iterable[str]) -> list[tuple[int, dict]]:
                 raise ImportError_(f"line {number}: `{key}` is missing or empty")
         rows.append((number, row))
     if not rows:
-        raise ImportError_(f"{path}: no records found")
+        raise ImportError_("no records found")
     return rows
 
 
@@ -134,9 +145,7 @@ def import_mathdial(path: Path, *, limit: int | None = None) -> ImportResult:
 def import_cogtutor_categories(path: Path) -> ImportResult:
     """Import CogTutorBugs `categories.json` (one bug category an entry) into the catalogue."""
     try:
-        categories = json.loads(Path(path).read_text(encoding="utf-8"))
-    except (OSError, UnicodeDecodeError) as exc:
-        raise ImportError_(f"{path}: cannot read file: {exc}") from exc
+        categories = json.loads(read_text(path))
     except json.JSONDecodeError as exc:
         raise ImportError_(f"line {exc.lineno}: not valid JSON ({exc.msg})") from exc
     if not isinstance(categories, list) or not categories:

@@ -8,6 +8,7 @@ from dataclasses import dataclass
 
 from django.db.models import Count, Max
 
+from agents.graphs.detection import Detection
 from agents.graphs.misconception import CatalogueEntry
 from apps.problems.models import Misconception
 
@@ -34,21 +35,17 @@ class DetectionSummary:
     evidence: str
 
 
-def summarise_detections(detections_per_turn: Iterable[list[dict]], *,
+def summarise_detections(detections_per_turn: Iterable[list[Detection]], *,
                          top: int = 1) -> list[DetectionSummary]:
     """How often each misconception led a turn's detections (the `top` best of each turn count),
     most frequent first, with the evidence of its highest-scoring detection; for teacher pages."""
     turns: Counter[str] = Counter()
-    best: dict[str, dict] = {}
+    best: dict[str, Detection] = {}
     for detections in detections_per_turn:
         for detection in (detections or [])[:top]:
-            key = detection.get("key")
-            if not key:
-                continue
-            turns[key] += 1
-            if key not in best or detection.get("score", 0) > best[key].get("score", 0):
-                best[key] = detection
-    return [DetectionSummary(key=k, name=best[k].get("name", k), turns=n,
-                             best_score=float(best[k].get("score", 0)),
-                             evidence=best[k].get("evidence", ""))
+            turns[detection.key] += 1
+            if detection.key not in best or detection.score > best[detection.key].score:
+                best[detection.key] = detection
+    return [DetectionSummary(key=k, name=best[k].name, turns=n, best_score=best[k].score,
+                             evidence=best[k].evidence)
             for k, n in sorted(turns.items(), key=lambda kv: (-kv[1], kv[0]))]

@@ -29,7 +29,8 @@ def trace_list(request):
     query = request.GET.copy()
     query.pop("page", None)
     return render(request, "traces/trace_list.html",
-                  {"page": page, "form": form, "query": query.urlencode(), "engines": selectors.engines()})
+                  {"page": page, "form": form, "query": query.urlencode(), "engines": selectors.engines(),
+                   "filtered": bool(filters or text)})
 
 
 @role_required()

@@ -19,9 +19,10 @@ from agents.graphs.tutor import run_tutor_turn
 from agents.llm import LLMError
 from agents.llm.scripted import split_tokens
 from agents.tracing import Tracer
-from apps.annotation.services import record_candidate_pair, should_record_candidate_pair
+from apps.annotation.services import record_candidate_pair, wants_candidate_pair
 from apps.engines import get_llm
 from apps.lab.learners import lane_for, record_learner_reward, scaffolding_for
+from apps.problems.detections import stored as stored_detections
 from apps.problems.detector import get_detector
 from apps.problems.models import Problem
 from apps.traces.models import Run
@@ -338,15 +339,16 @@ def _run_claimed(turn: Turn) -> None:
         turn.text = result["reply"]
         turn.move = result.get("move", "")
         turn.guard = result.get("guard", [])
-        turn.detections = result.get("detections", [])
         turn.status = Turn.Status.DONE
         turn.completed_at = timezone.now()
         turn.lease_expires_at = None
-        turn.save(update_fields=["text", "move", "guard", "detections", "status",
-                                 "completed_at", "lease_expires_at"])
+        turn.save(update_fields=["text", "move", "guard", "status", "completed_at",
+                                 "lease_expires_at"])
+        # Detections describe the student's work: they are stored on the student's turn.
         Turn.objects.filter(pk=turn.reply_to_id).update(
             student_answer=result.get("student_answer") or "",
-            is_correct=result.get("student_correct"))
+            is_correct=result.get("student_correct"),
+            detections=stored_detections(result.get("detections")))
         if result.get("student_correct"):
             session.status = TutoringSession.Status.SOLVED
             session.save(update_fields=["status", "updated_at"])
@@ -358,18 +360,13 @@ def _run_claimed(turn: Turn) -> None:
         save_run(tracer, source=Run.Source.TUTORING, name="tutor_turn", subject=turn,
                  user=session.student, engine=llm.engine, model=llm.model)
     stream.finish("done", html=final_html(turn))
-    if collects_candidate_pairs(session) and should_record_candidate_pair():
+    if wants_candidate_pair(session):
         _record_candidate_pair(turn, state, llm)
 
 
 def final_html(turn: Turn) -> str:
     """The stored form of a finished turn, rendered once for every page that watches it."""
     return render_to_string("tutoring/partials/_turn.html", {"turn": turn, "oob": True})
-
-
-def collects_candidate_pairs(session: TutoringSession) -> bool:
-    """Whether the session's classroom takes part in pairwise data collection."""
-    return bool(session.classroom and session.classroom.collect_candidate_pairs)
 
 
 def _record_candidate_pair(turn: Turn, state: dict, llm) -> None:

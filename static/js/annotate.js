@@ -65,8 +65,16 @@
     });
   }
 
+  // The dialogue box opens on its latest turns, just above the reply being labelled.
+  function showLatestTurns() {
+    document.querySelectorAll(".dialogue-pane .context").forEach(function (box) {
+      box.scrollTop = box.scrollHeight;
+    });
+  }
+
   function start() {
     if (!document.querySelector("#label-form .current")) focusGroup(0);
+    showLatestTurns();
     tick();
   }
 

@@ -16,7 +16,6 @@ from django.contrib.auth.models import AnonymousUser
 from django.test import Client
 from django.urls import URLPattern, URLResolver, get_resolver, reverse
 
-from agents.tracing import Tracer
 from apps.accounts.models import Classroom, Enrolment, School
 from apps.annotation import services as annotation
 from apps.classroom.routing import websocket_urlpatterns as classroom_ws
@@ -26,8 +25,8 @@ from apps.exports.models import ApiToken
 from apps.lab import services as lab
 from apps.lab.forms import AtlasLaunchForm
 from apps.traces.models import Run
-from apps.traces.services import save_run
-from apps.tutoring.models import EvaluationRun, Turn, TutoringSession
+from apps.tutoring import services as tutoring
+from apps.tutoring.models import EvaluationRun, TutoringSession
 from apps.tutoring.routing import websocket_urlpatterns as session_ws
 from config.celery import app as celery_app
 from tests.annotation.conftest import make_queue
@@ -44,7 +43,8 @@ SETTINGS_FORM = {"telling_budget_turn": "4", "allowed_problem_sources": "",
 LABEL_FORM = {"correct": "Yes", "tone": "ok", "comment": ""}
 ATLAS_FORM = {"atlas-dataset": "gsm8k/test.jsonl", "atlas-limit": "2", "atlas-student_engine": "scripted",
               "atlas-teacher_engine": "scripted", "atlas-max_attempts": "2",
-              "atlas-student_tokens": "128", "atlas-teacher_tokens": "64"}
+              "atlas-student_tokens": "128", "atlas-teacher_tokens": "64",
+              "atlas-probe": "llm", "atlas-memory": "live"}
 ADMIN_ONLY = (LOGIN, 403, 403, 403, 403, 403, 200)
 ADMIN_REDIRECT = (LOGIN, 403, 403, 403, 403, 403, 302)
 NO_TOKEN = (401,) * 7  # bearer-token API: a session cookie is not a credential
@@ -65,6 +65,11 @@ HTTP = {
     "heatmap_cell": [("GET", {"misconception": "m", "student": "{alice}"},
                       (LOGIN, 403, 403, 200, 404, 403, 200))],
     "classroom_monitor": [("GET", None, (LOGIN, 403, 403, 200, 404, 403, 200))],
+    "classroom_alerts": [("GET", None, (LOGIN, 403, 403, 200, 404, 403, 200))],
+    "classroom_alert_acknowledge": [("POST", {"session": "{session}", "kind": "struggling"},
+                                     (LOGIN, 403, 403, 302, 404, 403, 302))],
+    # a learner of the class: its teacher and admins (another teacher's class is a 404)
+    "classroom_learner": [("GET", None, (LOGIN, 403, 403, 200, 404, 403, 200))],
     "classroom_settings": [("GET", None, (LOGIN, 403, 403, 200, 404, 403, 200)),
                            ("POST", SETTINGS_FORM, (LOGIN, 403, 403, 302, 404, 403, 302))],
     # Django's admin: staff only (the admin user below is staff); one row stands for all its pages
@@ -96,6 +101,9 @@ HTTP = {
     "annotation_judge": [("POST", None, ADMIN_REDIRECT)],
     # the assignment is the annotator's own: even an admin cannot label in their name
     "annotation_label": [("POST", LABEL_FORM, (LOGIN, 403, 403, 403, 403, 200, 404))],
+    # an annotator revises only their own label: nobody else, not even an admin
+    "annotation_revise": [("GET", None, (LOGIN, 403, 403, 403, 403, 200, 404)),
+                          ("POST", LABEL_FORM, (LOGIN, 403, 403, 403, 403, 302, 404))],
     "annotation_skip": [("POST", {"reason": "unclear"}, (LOGIN, 403, 403, 403, 403, 200, 404))],
     "annotation_adjudicate": [("GET", None, (LOGIN, 403, 403, 403, 403, 403, 200)),
                               ("POST", LABEL_FORM, (LOGIN, 403, 403, 403, 403, 403, 302))],
@@ -152,15 +160,17 @@ def world(classroom, alice, problem, settings, tmp_path, monkeypatch):
     admin.is_staff = True
     admin.save()
     session = TutoringSession.objects.create(student=alice, problem=problem, classroom=classroom)
-    asked = Turn.objects.create(session=session, index=0, author=Turn.Author.STUDENT,
-                                author_user=alice, text="I got 17.")
-    turn = Turn.objects.create(session=session, index=1, author=Turn.Author.TUTOR,
-                               text="How did you get 17?", reply_to=asked)
-    run = save_run(Tracer(), source=Run.Source.TUTORING, name="tutor_turn", user=alice,
-                   subject=turn)
+    # a real turn (scripted engine, run here): exports take the prompt from its traced LLM call
+    _, turn = tutoring.post_student_message(session, "I got 17.")
+    tutoring.run_turn(turn.pk)
+    turn.refresh_from_db()
+    run = Run.objects.get(subject_id=turn.pk, name="tutor_turn")
     annotator = make_user("ann", "annotator")
     queue = make_queue([annotator], n_per_item=1)
     assignment = annotation.reserve_next(queue, annotator)
+    labelled = make_queue([annotator], name="labelled", n_per_item=1)
+    label = annotation.submit_label(annotation.reserve_next(labelled, annotator).pk, annotator,
+                                    {"correct": "No", "tone": "ok", "comment": ""})
     disputed = queue.items.create(key="disputed", payload={"context": "2 + 2", "reply": "5"},
                                   status="disputed")
     export = exports.run_export(exports.request_export(
@@ -179,8 +189,9 @@ def world(classroom, alice, problem, settings, tmp_path, monkeypatch):
               "classroom_id": classroom.pk, "queue_id": queue.pk, "assignment_id": assignment.pk,
               "item_id": disputed.pk, "turn_id": turn.pk, "export_id": export.pk,
               "name": "train.jsonl", "token_id": token.pk, "experiment_id": experiment.pk,
-              "kind": "atlas"}
-    return users, kwargs, {"alice": alice.pk}
+              "kind": "atlas", "student_id": alice.pk,
+              "label_id": label.pk}
+    return users, kwargs, {"alice": alice.pk, "session": session.pk}
 
 
 def url_of(name: str, kwargs: dict) -> str:

@@ -7,6 +7,7 @@ from django.test import Client
 from django.urls import reverse
 
 from apps.accounts.models import AuditEvent, Enrolment, User
+from apps.tutoring.models import Turn
 from tests.classroom.factories import detection, dialogue
 from tests.conftest import make_user
 
@@ -55,11 +56,12 @@ def test_settings_save_validate_and_audit(teacher_client, classroom, alice, bob,
 
     response = teacher_client.post(url, {"telling_budget_turn": "3",
                                          "allowed_problem_sources": "gsm8k\n gsm8k \n",
+                                         "collect_candidate_pairs": "on",
                                          f"consent-{alice.pk}": "on"})
     assert response.status_code == 302
     classroom.refresh_from_db()
     assert (classroom.telling_budget_turn, classroom.allowed_problem_sources,
-            classroom.collect_candidate_pairs) == (3, ["gsm8k"], False)
+            classroom.collect_candidate_pairs) == (3, ["gsm8k"], True)
     consent = dict(Enrolment.objects.filter(classroom=classroom)
                    .values_list("student__username", "data_sharing_consent"))
     assert consent == {"alice": True, "bob": False}
@@ -100,3 +102,25 @@ def test_a_role_change_in_the_admin_is_audited(classroom, alice):
     event = AuditEvent.objects.get(action="user.role_change")
     assert (event.actor, event.target_id, event.details) == (
         root, str(alice.pk), {"before": "student", "after": "teacher"})
+
+
+def test_alerts_page_acknowledges_an_alert_until_the_student_writes_again(teacher_client, classroom,
+                                                                          alice, problem):
+    session = dialogue(alice, problem, classroom, [
+        ("student", "This is stupid, I give up", {"is_correct": False}),
+        ("tutor", "Let's look at one bag.", {"move": "focus"})])
+    url = reverse("classroom_alerts", args=[classroom.pk])
+    page = teacher_client.get(url).content.decode()
+    assert f'id="alerts-session-{session.pk}"' in page and "said: stupid, give up" in page
+    assert reverse("classroom_learner", args=[classroom.pk, alice.pk]) in page
+    done = teacher_client.post(reverse("classroom_alert_acknowledge", args=[classroom.pk]),
+                               {"session": session.pk, "kind": "frustration"})
+    assert done.status_code == 302
+    page = teacher_client.get(url).content.decode()
+    assert f'id="alerts-session-{session.pk}"' not in page and "seen by teacher" in page
+    Turn.objects.create(session=session, index=2, author="student", author_user=alice,
+                        text="ugh, no idea")
+    assert f'id="alerts-session-{session.pk}"' in teacher_client.get(url).content.decode()
+    bad = teacher_client.post(reverse("classroom_alert_acknowledge", args=[classroom.pk]),
+                              {"session": session.pk, "kind": "bored"}, follow=True)
+    assert "unknown alert kind" in bad.content.decode()

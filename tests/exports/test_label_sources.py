@@ -104,7 +104,6 @@ def test_pairwise_labels_become_dpo_pairs_by_majority_or_adjudication(admin, rat
                             "Try 3 groups of 6.")
     live_pair(alice, problem, other_room, settings, "Twenty?", "Hmm, tie one.", "Hmm, tie two.")
     live_pair(bob, problem, classroom, settings, "secret 99", "Bob reply chosen", "Bob reply rejected")
-    Enrolment.objects.filter(student=bob).update(data_sharing_consent=False)
 
     def vote(item, rater):
         reply_a = item.payload["reply_a"]
@@ -113,6 +112,8 @@ def test_pairwise_labels_become_dpo_pairs_by_majority_or_adjudication(admin, rat
         return {"preference": choice, "comment": ""}
 
     label_all(queue, raters, vote)
+    # bob withdraws after his pair was labelled (from then on annotation hands out none of his)
+    Enrolment.objects.filter(student=bob).update(data_sharing_consent=False)
     item = QueueItem.objects.get(key=f"pair:{disputed.pk}")
     assert item.status == QueueItem.Status.DISPUTED
     annotation.adjudicate(item.pk, admin, {"preference": "B", "comment": "guides"})

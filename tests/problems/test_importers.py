@@ -3,8 +3,12 @@ import json
 import pytest
 from django.core.management import CommandError, call_command
 
+from agents.graphs.misconception import GraphMisconceptionDetector
+from apps.accounts.models import Classroom
+from apps.annotation.models import AnnotationQueue
+from apps.problems.detector import get_detector
 from apps.problems.importers import ImportError_, import_gsm8k
-from apps.problems.models import Problem
+from apps.problems.models import Misconception, Problem
 
 pytestmark = pytest.mark.django_db
 
@@ -55,9 +59,16 @@ def test_empty_or_missing_file_is_a_clear_error(tmp_path):
         import_gsm8k(tmp_path / "nope.jsonl")
 
 
-def test_seed_demo_creates_people_and_fifty_problems(capsys):
+def test_seed_demo_creates_people_problems_a_catalogue_and_a_pairwise_queue(capsys):
     call_command("seed_demo")
     call_command("seed_demo")
     assert Problem.objects.count() == 50
     out = capsys.readouterr().out
     assert "student1 / student1-demo" in out and "admin / admin-demo" in out
+    # detection is on in the demo: MathDial's teacher-described confusions, clustered
+    assert Misconception.objects.filter(key__startswith="mathdial:confusion-").count() == 12
+    assert isinstance(get_detector("retrieval"), GraphMisconceptionDetector)
+    # pairwise data in the demo: the class collects pairs and a pairwise queue takes them
+    assert Classroom.objects.get(name="Class 7A").collect_candidate_pairs
+    queue = AnnotationQueue.objects.get(target="pair")
+    assert {u.username for u in queue.annotators.all()} == {"annotator", "admin"}

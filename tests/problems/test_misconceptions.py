@@ -10,6 +10,7 @@ from django.test import override_settings
 from agents.eval.misconception_eval import split_of
 from agents.graphs.detection import NoDetector
 from agents.graphs.misconception import GraphMisconceptionDetector
+from apps.problems.detections import Detection
 from apps.problems.detector import get_detector
 from apps.problems.importers import (
     ImportError_,
@@ -127,10 +128,10 @@ def test_the_apps_detector_is_off_without_a_catalogue_then_cached_until_the_cata
 
 
 def test_summarise_detections_counts_the_leading_misconception_of_each_turn():
-    turns = [[{"key": "a", "name": "A", "score": 0.4, "evidence": "x"},
-              {"key": "b", "name": "B", "score": 0.3}],
-             [{"key": "a", "name": "A", "score": 0.9, "evidence": "y"}],
-             [], None, [{"key": "b", "name": "B", "score": 0.5, "evidence": "z"}]]
+    def d(key, score, evidence=""):
+        return Detection(key=key, name=key.upper(), description="", score=score, evidence=evidence)
+
+    turns = [[d("a", 0.4, "x"), d("b", 0.3)], [d("a", 0.9, "y")], [], None, [d("b", 0.5, "z")]]
     summary = summarise_detections(turns)
     assert [(s.key, s.turns, s.best_score, s.evidence) for s in summary] == [
         ("a", 2, 0.9, "y"), ("b", 1, 0.5, "z")]

@@ -492,8 +492,12 @@ def placeholders(people, problem) -> dict[str, str]:
     tutoring_session(people.alice, problem)
     services.create_queue(name="taken", schema=schema, target=AnnotationQueue.Target.MRBENCH,
                           filter={}, annotators=[people.ann], created_by=people.admin)
-    return {"@schema": str(schema.pk)} | {f"@{who}": str(getattr(people, who).pk)
-                                          for who in ("ann", "ben", "cat", "alice", "teacher", "admin")}
+    fitting = {target: services.save_schema_version(f"fuzz-{target}", [
+        f for f in FIELDS if f["kind"] not in {"steps", "pairwise"} - {kind}])
+        for target, kind in (("turn", ""), ("run", "steps"), ("pair", "pairwise"))}
+    return ({"@schema": str(schema.pk)} | {f"@schema:{t}": str(s.pk) for t, s in fitting.items()}
+            | {f"@{who}": str(getattr(people, who).pk)
+               for who in ("ann", "ben", "cat", "alice", "teacher", "admin")})
 
 
 def resolve(post: dict, placeholders: dict[str, str]) -> dict:
@@ -508,6 +512,8 @@ def resolve(post: dict, placeholders: dict[str, str]) -> dict:
 @example(drawn=(SWAPPED_DATES, {"until"}))  # made an empty queue without a word
 def test_queue_is_created_whole_or_the_form_names_every_bad_field(client, people, placeholders, drawn):
     post, bad = resolve(drawn[0], placeholders), set(drawn[1])
+    if drawn[0].get("schema") == "@schema" and post.get("target") in ("turn", "run", "pair"):
+        post["schema"] = placeholders[f"@schema:{post['target']}"]  # a schema its items can answer
     if "name" not in bad and AnnotationQueue.objects.filter(name=post["name"].strip()).exists():
         bad.add("name")
     before = snapshot()

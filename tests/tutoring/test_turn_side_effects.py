@@ -3,6 +3,7 @@
 import pytest
 
 from agents.llm import ScriptedEngine
+from apps.accounts.models import Classroom, Enrolment
 from apps.annotation.models import CandidatePair
 from apps.lab.learners import lane_for, learner_key
 from apps.lab.models import RewardRecord
@@ -45,6 +46,8 @@ def test_the_tutor_prompt_carries_the_lanes_scaffolding(session, monkeypatch):
 
 def test_a_sampled_turn_keeps_a_second_guarded_candidate(session, monkeypatch, settings):
     settings.CANDIDATE_PAIR_SHARE = 1.0
+    session.classroom.collect_candidate_pairs = True
+    session.classroom.save()
     tutor, _ = take_turn(session, "I added: 9", monkeypatch,
                          ["Why did you add?", "What is in each bag?"])
     pair = CandidatePair.objects.get()
@@ -53,6 +56,18 @@ def test_a_sampled_turn_keeps_a_second_guarded_candidate(session, monkeypatch, s
     assert Run.objects.filter(name="candidate_reply", subject_id=tutor.pk).exists()
 
 
-def test_no_candidate_pairs_unless_sampled(session, monkeypatch):
+def test_no_candidate_pairs_unless_the_class_collects_them(session, monkeypatch):
+    assert not session.classroom.collect_candidate_pairs  # off unless a teacher switches it on
     take_turn(session, "I added: 9", monkeypatch, ["Why did you add?"])
     assert not CandidatePair.objects.exists()
+
+
+def test_no_candidate_pairs_for_a_learner_who_withdrew_consent_in_any_class(session, alice,
+                                                                           monkeypatch):
+    session.classroom.collect_candidate_pairs = True
+    session.classroom.save()
+    other = Classroom.objects.create(school=session.classroom.school, name="7B",
+                                     teacher=session.classroom.teacher)
+    Enrolment.objects.create(classroom=other, student=alice, data_sharing_consent=False)
+    _, engine = take_turn(session, "I added: 9", monkeypatch, ["Why did you add?", "Why?"])
+    assert not CandidatePair.objects.exists() and len(engine.calls) == 1  # no second reply made

@@ -1,4 +1,5 @@
-"""What an annotated item finally says: the adjudicated label if any, else the human majority.
+"""What an annotated item finally says: the adjudicated label if any, else the human majority
+(the rule is `apps.annotation.decisions`, shared with the queue's completion rule).
 
 Agreement is the share of human labels that give the majority value (per step, averaged, for
 step labels), so `min_agreement` can be checked against it.
@@ -6,23 +7,16 @@ step labels), so `min_agreement` can be checked against it.
 
 from __future__ import annotations
 
-from collections import Counter
-from dataclasses import dataclass
 from datetime import UTC, datetime, time
 
 from django.db.models import Prefetch, QuerySet
 
+from apps.annotation.decisions import Decision
+from apps.annotation.decisions import decide as decide_field
 from apps.annotation.models import Label, QueueItem
 from apps.exports.filters import ExportFilters
 
 DECIDING_KINDS = (Label.Kind.HUMAN, Label.Kind.ADJUDICATION)
-
-
-@dataclass(frozen=True)
-class Decision:
-    value: object
-    agreement: float | None
-    adjudicated: bool
 
 
 def labelled_items(qs: QuerySet[QueueItem], field_kind: str, filters: ExportFilters) -> QuerySet:
@@ -43,41 +37,12 @@ def field_name(item: QueueItem, kind: str) -> str:
 
 
 def decide(item: QueueItem, kind: str) -> Decision | None:
-    """The item's value for its `kind` field; None when humans are evenly split and nobody decided."""
+    """The item's decided value for its `kind` field (`apps.annotation.decisions`, the rule the
+    queue's completion uses too); None when humans are evenly split and nobody decided."""
     name = field_name(item, kind)
     final = [label.value.get(name) for label in item.deciding if label.kind == Label.Kind.ADJUDICATION]
     human = [label.value.get(name) for label in item.deciding if label.kind == Label.Kind.HUMAN]
-    if kind == "steps":
-        return _decide_steps(final, human)
-    counts = Counter(human).most_common()
-    agreement = counts[0][1] / len(human) if human else None
-    if final:
-        return Decision(final[-1], agreement, True)
-    if not counts or (len(counts) > 1 and counts[0][1] == counts[1][1]):
-        return None
-    return Decision(counts[0][0], agreement, False)
-
-
-def _decide_steps(final: list, human: list) -> Decision | None:
-    """Per step, the majority; an evenly split step takes the lowest value it was given (a step
-    reviewers disagree on is not rewarded)."""
-    human = [h for h in human if isinstance(h, list)]
-    lengths = {len(h) for h in human}
-    agreement = None
-    if human and len(lengths) == 1:
-        per_step = [Counter(h[i] for h in human).most_common() for i in range(lengths.pop())]
-        agreement = (sum(c[0][1] for c in per_step) / (len(per_step) * len(human))) if per_step else None
-    else:
-        per_step = []
-    if final:
-        return Decision(final[-1], agreement, True)
-    if not human or not per_step:
-        return None
-    majority = []
-    for counts in per_step:
-        top = counts[0][1]
-        majority.append(min(value for value, n in counts if n == top))
-    return Decision(majority, agreement, False)
+    return decide_field(kind, human, final)
 
 
 def day_range(filters: ExportFilters, field: str) -> dict:

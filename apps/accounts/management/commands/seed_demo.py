@@ -2,10 +2,20 @@ from django.conf import settings
 from django.core.management.base import BaseCommand
 from django.db import transaction
 
+from agents.embeddings import EmbeddingModelMissing
 from apps.accounts.models import Classroom, Enrolment, School, User
-from apps.problems.importers import import_gsm8k
+from apps.annotation.models import AnnotationQueue
+from apps.annotation.schema_spec import DEFAULT_SCHEMAS
+from apps.annotation.services import save_schema_version
+from apps.problems.importers import ImportError_, import_gsm8k, import_mathdial_confusions
+from apps.problems.models import Misconception
 
 DEMO_PROBLEMS = settings.DATA_DIR / "gsm8k" / "test_50.jsonl"
+# MathDial's dialogues are on GSM8K-style word problems, so the misconceptions its teachers
+# described fit the demo problems (CogTutorBugs' are about solving linear equations).
+DEMO_CATALOGUE = settings.DATA_DIR / "mathdial" / "dev.jsonl"
+DEMO_CATALOGUE_CLUSTERS = 12
+DEMO_PAIR_QUEUE = "Demo: which tutor reply is better?"
 DEMO_USERS = [
     ("admin", User.Role.ADMIN), ("teacher", User.Role.TEACHER),
     ("student1", User.Role.STUDENT), ("student2", User.Role.STUDENT),
@@ -18,8 +28,10 @@ def demo_password(username: str) -> str:
 
 
 class Command(BaseCommand):
-    help = ("Create demo people (a school, a teacher with three students, an annotator, an admin) "
-            "and 50 GSM8K problems. Idempotent.")
+    help = ("Create demo people (a school, a teacher with three students, an annotator, an admin), "
+            "50 GSM8K problems, a misconception catalogue (MathDial's teacher-described "
+            "confusions, clustered) so detection is on, and a pairwise queue fed by the demo "
+            "class's candidate replies. Idempotent.")
 
     @transaction.atomic
     def handle(self, *args, **options):
@@ -33,11 +45,34 @@ class Command(BaseCommand):
             users[username] = user
         school, _ = School.objects.get_or_create(name="Riverside School")
         classroom, _ = Classroom.objects.get_or_create(
-            school=school, name="Class 7A", defaults={"teacher": users["teacher"]})
+            school=school, name="Class 7A",
+            defaults={"teacher": users["teacher"], "collect_candidate_pairs": True})
         for name in ("student1", "student2", "student3"):
             Enrolment.objects.get_or_create(classroom=classroom, student=users[name])
         result = import_gsm8k(DEMO_PROBLEMS, source="gsm8k/test")
         self.stdout.write(f"problems: {result.created} new, {result.existing} already there")
+        self.seed_catalogue()
+        queue, created = AnnotationQueue.objects.get_or_create(
+            name=DEMO_PAIR_QUEUE, defaults={
+                "schema": save_schema_version("pairwise-preference",
+                                              DEFAULT_SCHEMAS["pairwise-preference"]),
+                "target": AnnotationQueue.Target.PAIR, "n_per_item": 1, "lead": users["annotator"],
+                "created_by": users["admin"]})
+        if created:
+            queue.annotators.add(users["annotator"], users["admin"])
+        self.stdout.write(f"pairwise queue: {queue.name!r} (candidate replies of {classroom.name})")
         self.stdout.write("demo logins (username / password):")
         for username, role in DEMO_USERS:
             self.stdout.write(f"  {role:<9} {username} / {demo_password(username)}")
+
+    def seed_catalogue(self) -> None:
+        if Misconception.objects.exists():
+            self.stdout.write(f"misconceptions: {Misconception.objects.count()} already there")
+            return
+        try:
+            result = import_mathdial_confusions(DEMO_CATALOGUE, clusters=DEMO_CATALOGUE_CLUSTERS)
+        except (ImportError_, EmbeddingModelMissing) as exc:
+            self.stderr.write(f"misconceptions: none loaded, detection stays off ({exc})")
+            return
+        self.stdout.write(f"misconceptions: {result.created} from {DEMO_CATALOGUE.name} "
+                          "(MathDial, CC BY-SA 4.0)")
