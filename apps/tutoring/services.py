@@ -79,6 +79,10 @@ def post_student_message(session: TutoringSession, text: object) -> tuple[Turn, 
         session.save(update_fields=["updated_at"])
         # The page learns of the new turns before any token of the reply can reach it.
         publish_new_turns(session, [t for t in (student_turn, tutor_turn) if t is not None])
+        if paused:  # the tutor waits, but the checker still reads the student's answer
+            from apps.tutoring.takeover import check_student_answer
+
+            check_student_answer(session, student_turn)
         if tutor_turn is not None:
             transaction.on_commit(lambda: _enqueue(tutor_turn))
     return student_turn, tutor_turn
@@ -188,9 +192,10 @@ def run_turn(turn_id: int) -> None:
         turn.move = result.get("move", "")
         turn.guard = result.get("guard", [])
         turn.detections = result.get("detections", [])
+        turn.verdict = result.get("verdict", {})
         turn.status = Turn.Status.DONE
         turn.completed_at = timezone.now()
-        turn.save(update_fields=["text", "move", "guard", "detections", "status",
+        turn.save(update_fields=["text", "move", "guard", "detections", "verdict", "status",
                                  "completed_at"])
         Turn.objects.filter(pk=turn.reply_to_id).update(
             student_answer=result.get("student_answer") or "",
