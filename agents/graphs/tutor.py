@@ -426,3 +426,23 @@ def run_tutor_turn(llm: LLM, state: TutorState, *, tracer: Tracer,
         # the state the previous turn left.
         return graph.invoke(state, {"configurable": {"thread_id": thread_id}},
                             context=context, durability="exit")
+
+
+AUDITED = ("contradiction", "false_arithmetic", "leak")
+
+
+def audit_reply(reply: str, *, problem: str, gold_answer: str, gold_solution: str,
+                student_texts: list[str], telling_budget_turn: int = DEFAULT_TELLING_BUDGET_TURN
+                ) -> list[str]:
+    """Which of AUDITED a shown reply breaks, judged as the verifier judges a draft; the same
+    measure for any tutor (TutorGraph or a plain prompted baseline)."""
+    if not student_texts:
+        return []
+    answer, correct = check_answer(student_texts[-1], gold_answer, problem)
+    turn = len(student_texts) - 1
+    protected = None if telling_allowed(turn, telling_budget_turn) else protected_values(
+        gold_answer=gold_answer, solution=gold_solution, problem=problem,
+        student_texts=student_texts)
+    check = DraftCheck(move="generic", student_correct=correct, student_answer=answer,
+                       protected=protected, student_texts=tuple(student_texts))
+    return sorted({r.reason for r in verify_reply(reply, check) if r.reason in AUDITED})
