@@ -74,10 +74,14 @@ class TemplateInput:
     expected_step: str | None = None
     goal: str | None = None  # the problem's question ("how many boxes they need")
     seed: str = ""
+    avoid: tuple[str, ...] = ()  # the tutor's earlier replies: a phrasing is not repeated
 
 
-def _draw(options: tuple[str, ...], seed: str) -> str:
-    return random.Random(zlib.crc32(seed.encode("utf-8"))).choice(options)
+def _draw(options: tuple[str, ...], seed: str, avoid: tuple[str, ...] = (), **fields) -> str:
+    """One phrasing, drawn with the seed among those the tutor has not said yet."""
+    phrasings = [o.format(**fields) for o in options]
+    fresh = [p for p in phrasings if p not in avoid] or phrasings
+    return random.Random(zlib.crc32(seed.encode("utf-8"))).choice(fresh)
 
 
 def goal_of(problem: str) -> str | None:
@@ -98,22 +102,22 @@ def _operation(lhs: str) -> str:
 
 def template_reply(given: TemplateInput) -> str:
     """The template reply for a move, composed from the assessment (see the module docstring)."""
-    seed = f"{given.seed}|{given.move}"
+    seed, avoid = f"{given.seed}|{given.move}", given.avoid
     step = f"{given.error_lhs} = {given.error_rhs}" if given.error_lhs and given.error_rhs else None
     if given.move == "generic" or given.student_correct:
-        return _draw(GENERIC_RIGHT if given.student_correct else GENERIC_PLAIN, seed)
+        return _draw(GENERIC_RIGHT if given.student_correct else GENERIC_PLAIN, seed, avoid)
     if given.move == "telling":
         if given.expected_step:
-            return _draw(TELLING_STEP, seed).format(expected=given.expected_step.strip(" ."))
-        return _draw(TELLING_PLAIN, seed)
+            return _draw(TELLING_STEP, seed, avoid, expected=given.expected_step.strip(" ."))
+        return _draw(TELLING_PLAIN, seed, avoid)
     if given.move == "focus":
         if step and given.error_miscalculated:
-            return _draw(FOCUS_STEP, seed).format(step=step, lhs=given.error_lhs)
+            return _draw(FOCUS_STEP, seed, avoid, step=step, lhs=given.error_lhs)
         if step:
-            return _draw(FOCUS_RESULT, seed).format(step=step, rhs=given.error_rhs)
+            return _draw(FOCUS_RESULT, seed, avoid, step=step, rhs=given.error_rhs)
         if given.goal:
-            return _draw(FOCUS_GOAL, seed).format(goal=given.goal)
-        return _draw(PROBING_PLAIN, seed)
+            return _draw(FOCUS_GOAL, seed, avoid, goal=given.goal)
+        return _draw(PROBING_PLAIN, seed, avoid)
     if step:
-        return _draw(PROBING_STEP, seed).format(step=step, operation=_operation(given.error_lhs))
-    return _draw(PROBING_PLAIN, seed)
+        return _draw(PROBING_STEP, seed, avoid, step=step, operation=_operation(given.error_lhs))
+    return _draw(PROBING_PLAIN, seed, avoid)

@@ -330,7 +330,8 @@ def template_for(state: TutorState, move: str) -> str:
         error_lhs=error.get("lhs"), error_rhs=error.get("rhs"),
         error_miscalculated=bool(error.get("miscalculated")),
         expected_step=state.get("expected_step"), goal=goal_of(state["problem"]),
-        seed=f"{state['problem']}|{state.get('student_turn', 0)}"))
+        seed=f"{state['problem']}|{state.get('student_turn', 0)}",
+        avoid=tuple(m["content"] for m in state.get("dialogue", []) if m["role"] == "assistant")))
 
 
 def respond_node(state: TutorState, runtime: Runtime[TurnContext]) -> TutorState:

@@ -4,7 +4,8 @@ Every tutor draft is checked against what the graph already knows before any of 
 the page. The rule (what :func:`verify_reply` enforces) — a draft is **rejected** when it:
 
 * ``contradiction`` — contradicts the checker: affirms an answer the checker marked wrong
-  ("that's right", "you got it", "well done", "correct!", "great, …", "you're not wrong"), or
+  ("that's right", "you got it", "well done", "correct!", "great, …", "you're not wrong",
+  "the correct answer is indeed 56"), or
   calls a right answer wrong ("that is not right", "incorrect", "there's a mistake", "try
   again"). Negations are read first ("that is not right" is a negative, "not bad" and "not
   wrong" are affirmations), and a clause that is a question ("Is that right?") asserts nothing.
@@ -88,7 +89,8 @@ _AFFIRM = re.compile(
     r"(?:job|work|answer)\b|\bspot\s+on\b|\byou\s+(?:did|solved|cracked)\s+it\b"
     r"|\byou\s+have\s+(?:solved|found)\b|\b(?:that|you)\s+(?:is|are)\s+it\b"
     r"|\bnot\s+wrong\b|\bnot\s+bad\b|\bno\s+(?:mistakes?|errors?)\b|\bnothing\s+wrong\b"
-    r"|\bcongratulations\b|^\s*(?:yes|yep|yeah|correct|right|exactly|perfect|excellent|great"
+    r"|\bcongratulations\b|\bindeed\b|\b(?:correct|right)\s+answer\s+is\b"
+    r"|^\s*(?:yes|yep|yeah|correct|right|exactly|perfect|excellent|great"
     r"|good|nice|awesome|brilliant|wonderful|fantastic)\s*[!.]*\s*$")
 _NOT_AFFIRM = re.compile(  # praise of effort, and negated affirmations
     r"\b(?:good|nice|great)\s+(?:try|effort|start|attempt|thinking|question|point)\b"

@@ -205,3 +205,17 @@ def test_templates_cover_every_move_and_pass_the_verifier():
 def test_the_same_turn_always_gets_the_same_template():
     a = template_reply(given("probing", seed="problem|2"))
     assert all(template_reply(given("probing", seed="problem|2")) == a for _ in range(5))
+
+
+def test_a_template_is_not_repeated_while_another_phrasing_is_left():
+    inputs = dict(error_lhs="3 + 6", error_rhs="9", seed="s")
+    first = template_reply(given("probing", **inputs))
+    second = template_reply(given("probing", **inputs, avoid=(first,)))
+    assert second != first
+    every = tuple(t.format(step="3 + 6 = 9", operation="addition") for t in PROBING_STEP)
+    assert template_reply(given("probing", **inputs, avoid=every)) in every  # all used: any
+
+
+def test_affirming_with_indeed_or_the_correct_answer_is_a_contradiction():
+    assert "contradiction" in reasons("The correct answer is indeed 9: which number did you use?",
+                                      check())
