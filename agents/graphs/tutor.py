@@ -49,7 +49,7 @@ from agents.graphs.verifier import (
 )
 from agents.llm import LLM, ChatMessage, TokenSink
 from agents.math import answers_match, loss_question, stated_answer
-from agents.math.arithmetic import equations_in, miscalculated
+from agents.math.arithmetic import equations_in, is_false
 from agents.tracing import TracedLLM, Tracer
 
 TUTOR_SYSTEM_PROMPT = """You are a patient maths tutor talking with a student.
@@ -134,7 +134,7 @@ def locate_error(student_work: str, gold_solution: str) -> dict | None:
     gold_values = solution_steps(gold_solution)
     steps = equations_in(student_work)
     for step in steps:
-        if miscalculated(step.lhs, step.rhs):
+        if is_false(step.lhs, step.rhs):
             return {"sentence": _sentence_around(student_work, step.start, step.end),
                     "lhs": step.lhs, "rhs": step.rhs, "miscalculated": True}
     for i, step in enumerate(steps):

@@ -34,7 +34,7 @@ from collections.abc import Sequence
 from dataclasses import asdict, dataclass, field
 
 from agents.graphs.guard import Protected, find_leaks
-from agents.math.arithmetic import _expression, equations_in, is_false
+from agents.math.arithmetic import equations_in, expression_of, is_false
 
 REASONS = ("contradiction", "leak", "false_arithmetic", "third_person", "prompt_echo",
            "off_move")
@@ -156,7 +156,7 @@ def negatives(text: str) -> list[str]:
 # --- the other rules -------------------------------------------------------------------------
 
 def _step_key(lhs: str, rhs: str) -> tuple[str, str]:
-    return (re.sub(r"\s+", "", _expression(lhs) or lhs), rhs.replace(",", "").lstrip("+"))
+    return (re.sub(r"\s+", "", expression_of(lhs) or lhs), rhs.replace(",", "").lstrip("+"))
 
 
 def false_equations(text: str, student_texts: Sequence[str] = ()) -> list[str]:

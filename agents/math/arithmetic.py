@@ -12,7 +12,7 @@ from decimal import Decimal
 
 import sympy
 
-__all__ = ["Equation", "equations_in", "is_false", "miscalculated"]
+__all__ = ["Equation", "equations_in", "expression_of", "is_false"]
 
 _OPERAND = r"\d[\d.,]*"
 # An equation: an expression made of numbers, operators and brackets, "=" (or a word that
@@ -56,7 +56,7 @@ def _normalise(text: str) -> str:
     return text
 
 
-def _expression(lhs: str) -> str | None:
+def expression_of(lhs: str) -> str | None:
     """The left side as a sympy-readable expression, or None when it is no computation."""
     expression = _THOUSANDS.sub("", lhs.strip())
     expression = (expression.replace("x", "*").replace("×", "*").replace("·", "*")
@@ -81,7 +81,7 @@ def equations_in(text: str) -> list[Equation]:
         lhs = match.group("lhs")
         # The expression begins at its first digit or bracket; leading spaces are not part of it.
         offset = len(lhs) - len(lhs.lstrip())
-        if _expression(lhs) is None:
+        if expression_of(lhs) is None:
             continue
         rhs = ("-" if match.group("sign") else "") + match.group("rhs")
         out.append(Equation(lhs=lhs.strip(), rhs=rhs, text=normalised[match.start() + offset:
@@ -103,7 +103,7 @@ def is_false(lhs: str, rhs: str) -> bool:
 
     False too when `lhs` is no plain computation (nothing to check).
     """
-    expression = _expression(lhs)
+    expression = expression_of(lhs)
     if expression is None:
         return False
     value = _value(expression)
@@ -115,8 +115,3 @@ def is_false(lhs: str, rhs: str) -> bool:
     tolerance = sympy.Rational(1, 2 * 10 ** places) if places else 0
     difference = abs(value - sympy.Rational(str(claimed)))
     return bool(difference > tolerance) if tolerance else difference != 0
-
-
-def miscalculated(lhs: str, rhs: str) -> bool:
-    """Whether a plain arithmetic step like `9 x 2 = 16` is wrong; False when it is not plain."""
-    return is_false(lhs, rhs)
