@@ -318,8 +318,10 @@ def draft_check(state: TutorState, move: str, messages: list[ChatMessage]) -> Dr
                       student_answer=state.get("student_answer"),
                       protected=protected_for(state) if guarded(state) else None,
                       student_texts=(*students, state["student_message"]), instructions=system,
-                      exempt_phrases=tuple(p for p in (state.get("first_error"),
-                                                       state.get("expected_step")) if p))
+                      exempt_phrases=tuple(p for p in (
+                          state.get("first_error"), state.get("expected_step"),
+                          *[d.get(k) for d in state.get("detections", [])[:1]
+                            for k in ("name", "description")]) if p))
 
 
 def template_for(state: TutorState, move: str) -> str:

@@ -133,3 +133,15 @@ def test_first_wrong_step_finds_a_miscalculation_whose_result_appears_in_the_pro
     assert first_wrong_step("16 - 3 - 4 = 9. 9 x 2 = 18", JANET_GOLD)[0] is None
     assert first_wrong_step("16 + 3 = 19, then 19 x 2 = 38", JANET_GOLD)[0] == (
         "16 + 3 = 19, then 19 x 2 = 38")
+
+
+def test_naming_the_detected_misconception_is_not_an_echo_of_the_prompt():
+    class OneDetector:
+        def detect(self, problem, gold_solution, student_work, *, tracer=None):
+            return [Detection("add-vs-mul", "Adds instead of multiplying",
+                              "uses addition where the groups should be multiplied", 0.9)]
+
+    reply = "It looks like you used addition where the groups should be multiplied. Why add?"
+    state = run_tutor_turn(ScriptedEngine([reply]), {**PROBLEM, "student_message": "3 + 6 = 9"},
+                           tracer=Tracer(), detector=OneDetector())
+    assert state["verdict"]["outcome"] == "accepted" and state["reply"] == reply
