@@ -2,23 +2,28 @@
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass, field
+from functools import cache
 from typing import Any
 
+from pydantic import BaseModel, Field, create_model
+
+from agents.llm.structured import chat_json
 from agents.llm.types import LLM
 
 SYSTEM = ("You are an experienced maths teacher who evaluates a tutor's reply to a student. "
-          "Answer each question with the number of one option.")
+          "Answer each question with the number of one option, as JSON.")
 JUDGED_KINDS = ("rating", "categorical", "pairwise")
 
 
 @dataclass
 class Judgement:
-    """The judge's value per field (None where its answer named no option) and its raw answers."""
+    """The judge's value per field (None where its answer named no option), its raw answers and
+    why an answer did not validate."""
 
     value: dict[str, Any] = field(default_factory=dict)
     raw: dict[str, str] = field(default_factory=dict)
+    errors: dict[str, str] = field(default_factory=dict)
 
 
 def render_context(context: Any, last: int = 8) -> str:
@@ -41,35 +46,35 @@ def judge_prompt(payload: dict, spec: dict) -> str:
         parts.append(f"Tutor reply to evaluate:\n{payload['reply']}")
     parts.append(f"Question: {spec.get('question') or spec['label']}")
     parts.append("Options:\n" + "\n".join(f"{i}. {o}" for i, o in enumerate(options, 1)))
-    parts.append("Answer with the option number only.")
+    parts.append('Answer with the option number as JSON, like {"choice": 1}.')
     return "\n\n".join(parts)
 
 
-def parse_choice(text: str, options: list) -> Any | None:
-    """The option an answer names: its number, else the longest option text it contains."""
-    match = re.search(r"\b(\d+)\b", text)
-    if match and 1 <= int(match.group(1)) <= len(options):
-        return options[int(match.group(1)) - 1]
-    lowered = text.lower()
-    for option in sorted(options, key=lambda o: -len(str(o))):
-        if str(option).lower() in lowered:
-            return option
-    return None
+@cache
+def choice_model(n_options: int) -> type[BaseModel]:
+    """The judge's reply for a field with `n_options` options: `{"choice": 1..n}`."""
+    return create_model(f"Choice{n_options}",
+                        choice=(int, Field(ge=1, le=n_options, description="option number")))
 
 
 def _options(spec: dict) -> list:
     return ["A", "B", "tie"] if spec["kind"] == "pairwise" else list(spec["options"])
 
 
-def judge_item(llm: LLM, payload: dict, fields: list[dict], *, max_tokens: int = 8) -> Judgement:
-    """Ask the judge each rating/categorical/pairwise field of the schema (greedy decoding)."""
+def judge_item(llm: LLM, payload: dict, fields: list[dict], *, max_tokens: int = 16) -> Judgement:
+    """Ask the judge each rating/categorical/pairwise field of the schema (greedy decoding),
+    its reply constrained to `{"choice": n}` by a JSON schema and validated."""
     judgement = Judgement()
     for spec in fields:
         if spec["kind"] not in JUDGED_KINDS:
             continue
-        call = llm.chat([{"role": "system", "content": SYSTEM},
-                         {"role": "user", "content": judge_prompt(payload, spec)}],
-                        max_tokens=max_tokens, temperature=0.0)
-        judgement.raw[spec["name"]] = call.completion
-        judgement.value[spec["name"]] = parse_choice(call.completion, _options(spec))
+        options = _options(spec)
+        reply = chat_json(llm, [{"role": "system", "content": SYSTEM},
+                                {"role": "user", "content": judge_prompt(payload, spec)}],
+                          choice_model(len(options)), max_tokens=max_tokens, temperature=0.0)
+        judgement.raw[spec["name"]] = reply.call.completion
+        judgement.value[spec["name"]] = (options[reply.value.choice - 1] if reply.value
+                                         else None)
+        if reply.error:
+            judgement.errors[spec["name"]] = reply.error
     return judgement

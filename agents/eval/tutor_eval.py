@@ -27,7 +27,7 @@ from agents.graphs.simulated_student import (
     upstream_student_reply,
     upstream_text,
 )
-from agents.graphs.tutor import run_tutor_turn
+from agents.graphs.tutor import AUDITED, audit_reply, run_tutor_turn
 from agents.llm import LLM, ChatMessage
 from agents.tracing import TracedLLM, Tracer
 
@@ -189,7 +189,8 @@ def run_dialogue(item: MathDialItem, *, tutor: str, tutor_llm: LLM, student_llm:
                     checkpointer=checkpointer, thread_id=f"{item.line}")
                 turns.append({"speaker": "teacher", "text": state["reply"],
                               "move": state["move"], "guard": state.get("guard", []),
-                              "detections": state.get("detections", [])})
+                              "detections": state.get("detections", []),
+                              "verdict": state.get("verdict", {})})
             else:
                 with tracer.span("baseline_turn"):
                     call = traced.chat(
@@ -199,6 +200,10 @@ def run_dialogue(item: MathDialItem, *, tutor: str, tutor_llm: LLM, student_llm:
                         max_tokens=max_tokens, temperature=0.7)
                 turns.append({"speaker": "teacher", "text": call.completion.strip(), "move": "",
                               "guard": [], "detections": []})
+            turns[-1]["checks"] = audit_reply(
+                turns[-1]["text"], problem=item.question, gold_answer=item.ground_truth,
+                gold_solution=item.ground_truth, telling_budget_turn=telling_budget_turn,
+                student_texts=[t["text"] for t in turns if t["speaker"] == "student"])
             reply = student_turn(student_llm, seed, _student_side(turns), tracer=tracer,
                                  max_tokens=max_tokens)
             turns.append({"speaker": "student", "text": reply["reply"]})
@@ -239,12 +244,34 @@ def _run_mathdial(item: MathDialItem, *, tutor: str, tutor_llm: LLM, student_llm
                 checkpointer=checkpointer, thread_id=f"{item.line}")
             turns.append({"speaker": "teacher", "text": state["reply"], "move": state["move"],
                           "guard": state.get("guard", []),
-                          "detections": state.get("detections", [])})
+                          "detections": state.get("detections", []),
+                          "verdict": state.get("verdict", {})})
+    for index, turn in enumerate(turns[1:], start=1):  # the greeting is not a reply to audit
+        if turn["speaker"] == "teacher":
+            turn["checks"] = audit_reply(
+                turn["text"], problem=item.question, gold_answer=item.ground_truth,
+                gold_solution=item.ground_truth, telling_budget_turn=telling_budget_turn,
+                student_texts=[t["text"] for t in turns[:index] if t["speaker"] == "student"])
     metrics = success_and_telling([(t["speaker"], t["text"]) for t in turns], item.ground_truth,
                                   ks=range(1, k_max + 1))
     solved = metrics["s"] is not None
     return {"line": item.line, "qid": item.qid, "tutor": tutor, "protocol": "mathdial",
             "turns": turns, "solved": solved, **metrics}
+
+
+def reply_metrics(dialogues: Sequence[dict]) -> dict:
+    """Per tutor: share of shown replies that contradict the checker, state false arithmetic or
+    leak (``reply_checks``), and share of turns the verifier accepted / regenerated / replaced
+    with a template (``verifier``; empty for a tutor without one). The greeting is not counted."""
+    replies = [t for d in dialogues for t in d["turns"]
+               if t["speaker"] == "teacher" and "checks" in t]
+    n = len(replies)
+    checks = {"replies": n, **{reason: round(sum(reason in t["checks"] for t in replies) / n, 4)
+                               if n else None for reason in AUDITED}}
+    verdicts = [t["verdict"]["outcome"] for t in replies if t.get("verdict")]
+    verifier = {outcome: round(verdicts.count(outcome) / len(verdicts), 4)
+                for outcome in ("accepted", "regenerated", "template")} if verdicts else {}
+    return {"reply_checks": checks, "verifier": verifier}
 
 
 def build_report(dialogues: Sequence[dict], *, tutor: str, engine: str, model: str,
@@ -264,5 +291,6 @@ def build_report(dialogues: Sequence[dict], *, tutor: str, engine: str, model: s
             "ci95": ci,
             "guard_interventions": sum(len(t.get("guard", [])) for d in dialogues
                                        for t in d["turns"] if t["speaker"] == "teacher"),
+            **reply_metrics(dialogues),
             "dialogues": [{"line": d["line"], "qid": d["qid"], "s": d["s"], "t": d["t"]}
                           for d in dialogues]}

@@ -11,13 +11,16 @@ from __future__ import annotations
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass
+from functools import cache
 from typing import Literal, Protocol, TypedDict
 
 import numpy as np
 from langgraph.graph import END, START, StateGraph
+from pydantic import BaseModel, Field, create_model
 
 from agents.graphs.detection import Detection
 from agents.llm import LLM, ChatMessage, LLMError
+from agents.llm.structured import chat_json
 from agents.tracing import TracedLLM, Tracer
 
 Method = Literal["full", "retrieval", "llm"]
@@ -31,12 +34,10 @@ RERANK_PROMPT = """Problem: {problem}
 Possible misconceptions:
 {options}
 
-Which misconceptions explain the student's mistake? Answer with their numbers, best first, one
-per line, each followed by a short quote from the student's work, like:
-2: "the quoted words"
-Answer 0 if none of them applies."""
-ANSWER_LINE = re.compile(r"^\W*(\d+)\b[\s:.)\-]*(.*)$")
-QUOTED = re.compile(r"[\"“']([^\"”']+)[\"”']")
+Which misconceptions explain the student's mistake? Answer as JSON: the option numbers, best
+first, each with a short quote from the student's work, like
+{{"picks": [{{"option": 2, "quote": "the quoted words"}}]}}
+Answer {{"picks": []}} if none of them applies."""
 MATHS_SIGNS = re.compile(
     r"\d|[=+*/^×÷<>%]|\b(plus|minus|times|divided|equals?|half|twice|double|sum|product|"
     r"fraction|percent|number|add(ed)?|subtract(ed)?|multipl(y|ied)|divide)\b", re.IGNORECASE)
@@ -108,26 +109,24 @@ def looks_like_maths(text: str) -> bool:
     return bool(MATHS_SIGNS.search(text))
 
 
-def parse_picks(reply: str, n_options: int) -> list[tuple[int, str]] | None:
-    """(option number, quote) pairs in the LLM's order; [] for "none", None when unreadable."""
+@cache
+def rerank_model(n_options: int) -> type[BaseModel]:
+    """The rerank reply for `n_options` candidates: `{"picks": [{"option", "quote"}]}`, best
+    first; an empty list means none applies."""
+    pick = create_model(f"Pick{n_options}",
+                        option=(int, Field(ge=1, le=n_options)),
+                        quote=(str, Field(default="", max_length=300)))
+    return create_model(f"Rerank{n_options}",
+                        picks=(list[pick], Field(default_factory=list, max_length=n_options)))
+
+
+def picks_of(reply: BaseModel) -> list[tuple[int, str]]:
+    """(option, quote) pairs of a validated rerank reply, first mention of an option kept."""
     picks: list[tuple[int, str]] = []
-    said_none = False
-    for line in reply.splitlines():
-        match = ANSWER_LINE.match(line.strip())
-        if not match:
-            continue
-        number = int(match.group(1))
-        if number == 0:
-            said_none = said_none or not picks
-            continue
-        if 1 <= number <= n_options and number not in [p[0] for p in picks]:
-            quote = QUOTED.search(match.group(2))
-            picks.append((number, (quote.group(1) if quote else match.group(2)).strip()))
-    if picks:
-        return picks
-    if said_none or re.fullmatch(r"\W*none\W*", reply.strip(), re.IGNORECASE):
-        return []
-    return None
+    for pick in reply.picks:
+        if pick.option not in [p[0] for p in picks]:
+            picks.append((pick.option, pick.quote.strip()))
+    return picks
 
 
 def _normalise(text: str) -> str:
@@ -140,7 +139,7 @@ def quote_in_work(quote: str, work: str) -> str:
 
 
 def build_misconception_graph(index: CatalogueIndex, llm: LLM | None, *, tracer: Tracer,
-                              method: Method = "full", k: int = 5, max_tokens: int = 48,
+                              method: Method = "full", k: int = 5, max_tokens: int = 120,
                               min_similarity: float = 0.0):
     """Wire the detector for one method; every node is a traced span, every LLM call recorded."""
     if method not in METHODS:
@@ -179,11 +178,15 @@ def build_misconception_graph(index: CatalogueIndex, llm: LLM | None, *, tracer:
             messages: list[ChatMessage] = [{"role": "system", "content": RERANK_SYSTEM},
                                            {"role": "user", "content": prompt}]
             try:
-                call = traced.chat(messages, max_tokens=max_tokens, temperature=0.0)
+                reply = chat_json(traced, messages, rerank_model(len(candidates)),
+                                  max_tokens=max_tokens, temperature=0.0)
             except LLMError as exc:  # recorded by the tracer; `rank` falls back as for a bad reply
                 span.attributes["error"] = str(exc)
                 return {"picks": None}
-            picks = parse_picks(call.completion, len(candidates))
+            if reply.value is None:  # reported, never guessed at: `rank` falls back
+                span.attributes["error"] = reply.error
+                return {"picks": None}
+            picks = picks_of(reply.value)
             span.attributes["picks"] = picks
             return {"picks": picks}
 

@@ -1,5 +1,12 @@
 """The tutor graph: one tutoring turn, `assess → detect → choose_move → respond → guard`.
 
+The pedagogy is decided and verified by code; the engine only phrases it. `respond` streams
+the engine's draft through the reply verifier (:mod:`agents.graphs.verifier`, sentence by
+sentence); `guard` verifies the whole draft, regenerates a rejected one once with the reason,
+and when that fails too sends a template reply composed from the assessment
+(:mod:`agents.graphs.reply_templates`). The verdict (accepted / regenerated / template) and its
+reasons are in the state and the trace.
+
 State that outlives a turn (each student turn's answer and the move that followed) lives in
 ``history``, keyed by the student turn's index, so the graph can be checkpointed (Postgres in
 the app, memory in evaluations) and a rerun of the same turn after a worker restart overwrites
@@ -14,13 +21,11 @@ from dataclasses import dataclass
 from functools import cache
 from typing import Annotated, TypedDict
 
-import sympy
 from langgraph.graph import END, START, StateGraph
 from langgraph.runtime import Runtime
 
 from agents.graphs.detection import MisconceptionDetector, NoDetector
 from agents.graphs.guard import (
-    SAFE_PROBING_QUESTION,
     Protected,
     SentenceHoldback,
     find_leaks,
@@ -33,19 +38,38 @@ from agents.graphs.moves import (
     choose_move,
     telling_allowed,
 )
+from agents.graphs.reply_templates import PROBING_PLAIN, TemplateInput, goal_of, template_reply
+from agents.graphs.verifier import (
+    QUESTION_MOVES,
+    DraftCheck,
+    Rejection,
+    describe,
+    prefix_is_clean,
+    verify_reply,
+)
 from agents.llm import LLM, ChatMessage, TokenSink
-from agents.math import answers_match, extract_answer
+from agents.math import answers_match, loss_question, stated_answer
+from agents.math.arithmetic import equations_in, is_false
 from agents.tracing import TracedLLM, Tracer
 
 TUTOR_SYSTEM_PROMPT = """You are a patient maths tutor talking with a student.
 Problem: {problem}
 {assessment}
 {instruction}
-Reply in one or two short sentences.{no_telling}"""
+Speak to the student as "you". Reply in one or two short sentences.{ending}{no_telling}"""
 
 NO_TELLING = " Never state the final answer or any result the student has not found."
-REGENERATE_NOTE = ("Your previous reply gave away a result the student must find themselves. "
-                   "Ask one question instead, without stating any computed number.")
+END_WITH_QUESTION = " End with exactly one question."
+REGENERATE_NOTE = ("Your previous reply was rejected: {reasons}. Write a new reply that avoids "
+                   "this.")
+REASON_HINTS = {
+    "contradiction": "Do not say whether the answer is right unless the assessment says so.",
+    "leak": "Do not state any result the student must find themselves.",
+    "false_arithmetic": "Write no computation unless it is true.",
+    "third_person": "Talk to the student as \"you\".",
+    "prompt_echo": "Do not repeat these instructions.",
+    "off_move": "Write at most two short sentences.",
+}
 
 MOVE_INSTRUCTIONS = {
     "focus": "Point the student to this step of their work and ask one question about it: "
@@ -75,28 +99,17 @@ class TutorState(TypedDict, total=False):
     student_answer: str | None
     student_correct: bool
     first_error: str | None
+    error_step: dict | None  # locate_error(): sentence, lhs, rhs, miscalculated
     expected_step: str | None
     detections: list[dict]
     move: str
     reply: str
-    guard: list[dict]
+    guard: list[dict]  # every rejected draft, verbatim, with the verifier's reasons
+    verdict: dict  # {"outcome": accepted | regenerated | template, "reasons", "drafts"}
     history: Annotated[dict, merge_history]
 
 
-_EQUATION = re.compile(r"(?P<lhs>\d[\d.,\s+\-*/x×÷()]*?)\s*=\s*\$?(?P<rhs>-?\d+(?:,\d{3})*(?:\.\d+)?)")
 _SENTENCE_END = re.compile(r"\.(?=\s|$)|\n")
-
-
-def miscalculated(lhs: str, rhs: str) -> bool:
-    """Whether a plain arithmetic step like `9 x 2 = 16` is wrong; False when it is not plain."""
-    expression = lhs.replace(",", "").replace("x", "*").replace("×", "*").replace("÷", "/")
-    if not re.fullmatch(r"[\d.\s+\-*/()]+", expression) or not re.search(r"[+\-*/]", expression):
-        return False
-    try:
-        value = sympy.sympify(expression)
-    except (sympy.SympifyError, SyntaxError, TypeError, ZeroDivisionError):
-        return False
-    return value.is_number and abs(float(value) - float(rhs.replace(",", ""))) > 1e-6
 
 
 def _sentence_around(text: str, start: int, end: int) -> str:
@@ -106,37 +119,70 @@ def _sentence_around(text: str, start: int, end: int) -> str:
     return text[before[-1] if before else 0:after.start() if after else len(text)].strip()
 
 
-def first_wrong_step(student_work: str, gold_solution: str) -> tuple[str | None, str | None]:
-    """(The student's first computation that is miscalculated or whose result the gold solution
-    never reaches, the gold step the student has not reached yet); either is None when none."""
-    gold_lines = [line.strip() for line in gold_solution.splitlines() if "=" in line]
+def _on_path(value: float, gold_values: list[float]) -> bool:
+    return any(abs(value - g) < 1e-6 for g in gold_values)
+
+
+def locate_error(student_work: str, gold_solution: str) -> dict | None:
+    """The student's first wrong step: ``{"sentence", "lhs", "rhs", "miscalculated"}`` or None.
+
+    A correct computation is never the first error: the first miscalculated step wins; with
+    none, the first correct step whose result is off the gold path and from which no later
+    step gets back onto it (a step taken in another order, "16 − 3 = 13" before "13 − 4 = 9",
+    is not an error).
+    """
     gold_values = solution_steps(gold_solution)
-    student_values: list[float] = []
-    wrong = None
-    for match in _EQUATION.finditer(student_work):
-        result = float(match.group("rhs").replace(",", ""))
-        student_values.append(result)
-        off_path = not any(abs(result - g) < 1e-6 for g in gold_values)
-        if wrong is None and (off_path or miscalculated(match.group("lhs"), match.group("rhs"))):
-            wrong = _sentence_around(student_work, match.start(), match.end())
+    steps = equations_in(student_work)
+    for step in steps:
+        if is_false(step.lhs, step.rhs):
+            return {"sentence": _sentence_around(student_work, step.start, step.end),
+                    "lhs": step.lhs, "rhs": step.rhs, "miscalculated": True}
+    for i, step in enumerate(steps):
+        later_on_path = any(_on_path(float(s.rhs.replace(",", "")), gold_values)
+                            for s in steps[i + 1:])
+        if not _on_path(float(step.rhs.replace(",", "")), gold_values) and not later_on_path:
+            return {"sentence": _sentence_around(student_work, step.start, step.end),
+                    "lhs": step.lhs, "rhs": step.rhs, "miscalculated": False}
+    return None
+
+
+def first_wrong_step(student_work: str, gold_solution: str) -> tuple[str | None, str | None]:
+    """(The sentence of the student's first wrong step (see :func:`locate_error`), the gold step
+    the student has not reached yet); either is None when none."""
+    gold_lines = [line.strip() for line in gold_solution.splitlines() if "=" in line]
+    student_values = [float(s.rhs.replace(",", "")) for s in equations_in(student_work)]
+    error = locate_error(student_work, gold_solution)
     expected = next((line for line in gold_lines
                      if not any(abs(v - s) < 1e-6 for v in solution_steps(line)
                                 for s in student_values)), None)
-    return wrong, expected
+    return (error["sentence"] if error else None), expected
+
+
+def check_answer(message: str, gold_answer: str, problem: str = "") -> tuple[str | None, bool]:
+    """(The answer the message states, whether the checker accepts it); no LLM involved."""
+    answer = stated_answer(message)
+    if answer is None:
+        return None, False
+    correct = answers_match(answer, gold_answer)
+    if not correct and answer.startswith("-") and loss_question(problem):
+        correct = answers_match(answer[1:], gold_answer)  # "he lost 50" answers "how much lost"
+    return answer, correct
 
 
 def assess(state: TutorState) -> TutorState:
     """Check the latest answer with the maths checker and locate the first wrong step."""
-    answer = extract_answer(state["student_message"])
-    correct = answer is not None and answers_match(answer, state["gold_answer"])
+    answer, correct = check_answer(state["student_message"], state["gold_answer"],
+                                   state.get("problem", ""))
     student_turn = sum(1 for m in state.get("dialogue", []) if m["role"] == "user")
     work = state["student_message"]
     if "=" not in work:  # no computation in this message: look at the latest that had one
         work = next((m["content"] for m in reversed(state.get("dialogue", []))
                      if m["role"] == "user" and "=" in m["content"]), work)
-    wrong, expected = first_wrong_step(work, state.get("gold_solution", ""))
+    _wrong, expected = first_wrong_step(work, state.get("gold_solution", ""))
+    error = None if correct else locate_error(work, state.get("gold_solution", ""))
     return {"student_answer": answer, "student_correct": correct, "student_turn": student_turn,
-            "first_error": None if correct else wrong, "expected_step": expected}
+            "first_error": error["sentence"] if error else None, "error_step": error,
+            "expected_step": expected}
 
 
 def turns_without_progress(history: dict, student_turn: int, answer: str | None) -> int:
@@ -170,7 +216,8 @@ def assessment_line(state: TutorState) -> str:
     if state.get("student_answer") is None:
         lines.append("The student has not stated an answer yet.")
     else:
-        lines.append(f"The student's answer {state['student_answer']} is not correct.")
+        lines.append(f"The student's answer {state['student_answer']} is not correct: never "
+                     "say it is right.")
     if state.get("detections"):
         top = state["detections"][0]
         lines.append(f"They may have this misconception: {top['name']} ({top['description']}).")
@@ -190,6 +237,7 @@ def tutor_messages(state: TutorState, move: str, *, note: str = "") -> list[Chat
                                      expected_step=state.get("expected_step") or "")
     system = TUTOR_SYSTEM_PROMPT.format(
         problem=state["problem"], assessment=assessment_line(state), instruction=instruction,
+        ending=END_WITH_QUESTION if move in QUESTION_MOVES else "",
         no_telling="" if allowed else NO_TELLING)
     if state.get("scaffolding"):
         system += "\nHow much to scaffold this learner: " + state["scaffolding"]
@@ -262,45 +310,86 @@ def choose_move_node(state: TutorState, runtime: Runtime[TurnContext]) -> TutorS
         return {"move": move}
 
 
+def draft_check(state: TutorState, move: str, messages: list[ChatMessage]) -> DraftCheck:
+    """The verifier's view of this turn: assessment, move, protected values, the prompt."""
+    students = [m["content"] for m in state.get("dialogue", []) if m["role"] == "user"]
+    system = messages[0]["content"].replace(state["problem"], " | ")
+    return DraftCheck(move=move, student_correct=bool(state.get("student_correct")),
+                      student_answer=state.get("student_answer"),
+                      protected=protected_for(state) if guarded(state) else None,
+                      student_texts=(*students, state["student_message"]), instructions=system,
+                      exempt_phrases=tuple(p for p in (
+                          state.get("first_error"), state.get("expected_step"),
+                          *[d.get(k) for d in state.get("detections", [])[:1]
+                            for k in ("name", "description")]) if p))
+
+
+def template_for(state: TutorState, move: str) -> str:
+    """The template reply for this turn's move and assessment (seeded by problem and turn)."""
+    error = state.get("error_step") or {}
+    return template_reply(TemplateInput(
+        move=move, student_correct=bool(state.get("student_correct")),
+        error_lhs=error.get("lhs"), error_rhs=error.get("rhs"),
+        error_miscalculated=bool(error.get("miscalculated")),
+        expected_step=state.get("expected_step"), goal=goal_of(state["problem"]),
+        seed=f"{state['problem']}|{state.get('student_turn', 0)}",
+        avoid=tuple(m["content"] for m in state.get("dialogue", []) if m["role"] == "assistant")))
+
+
 def respond_node(state: TutorState, runtime: Runtime[TurnContext]) -> TutorState:
     ctx = runtime.context
     with ctx.tracer.span("respond", move=state["move"]):
-        hold = None
-        if guarded(state):
-            protected = protected_for(state)
-            hold = SentenceHoldback(ctx.on_token, lambda text: not find_leaks(text, protected))
-        call = ctx.llm.chat(tutor_messages(state, state["move"]), max_tokens=ctx.max_tokens,
-                            temperature=0.7, on_token=hold.feed if hold else ctx.on_token)
-        if hold:
-            hold.close()
+        messages = tutor_messages(state, state["move"])
+        check = draft_check(state, state["move"], messages)
+        hold = SentenceHoldback(ctx.on_token, lambda text: prefix_is_clean(text, check))
+        call = ctx.llm.chat(messages, max_tokens=ctx.max_tokens, temperature=0.7,
+                            on_token=hold.feed)
+        hold.close()
         return {"reply": call.completion.strip()}
 
 
+def _rejected(text: str, move: str, action: str, rejections: list[Rejection],
+              check: DraftCheck) -> dict:
+    leaks = find_leaks(text, check.protected) if check.protected is not None else []
+    return {"action": action, "original": text, "move": move,
+            "reasons": [r.to_dict() for r in rejections],
+            "leaks": [leak.to_dict() for leak in leaks]}
+
+
 def guard_node(state: TutorState, runtime: Runtime[TurnContext]) -> TutorState:
+    """Verify the draft; regenerate once with the reason; then fall back to a template."""
     ctx = runtime.context
     with ctx.tracer.span("guard") as span:
-        reply, move, interventions = state["reply"], state["move"], []
-        if guarded(state):
-            protected = protected_for(state)
-            leaks = find_leaks(reply, protected)
-            if leaks:
-                interventions.append({"action": "regenerate", "original": reply, "move": move,
-                                      "leaks": [leak.to_dict() for leak in leaks]})
-                call = ctx.llm.chat(tutor_messages(state, move, note=REGENERATE_NOTE),
-                                    max_tokens=ctx.max_tokens, temperature=0.7)
-                reply = call.completion.strip()
-                leaks = find_leaks(reply, protected)
-                if leaks or not reply:
-                    interventions.append({"action": "rewrite", "original": reply, "move": move,
-                                          "leaks": [leak.to_dict() for leak in leaks]})
-                    reply, move = SAFE_PROBING_QUESTION, "probing"
-                if ctx.on_reset is not None:  # the page drops what it showed, then the new text
-                    ctx.on_reset()
-                if ctx.on_token is not None:
-                    ctx.on_token(reply)
-        span.attributes.update(interventions=interventions, guarded=guarded(state))
+        move = state["move"]
+        messages = tutor_messages(state, move)
+        check = draft_check(state, move, messages)
+        reply, interventions = state["reply"], []
+        rejections = verify_reply(reply, check)
+        outcome = "accepted"
+        if rejections:
+            interventions.append(_rejected(reply, move, "regenerate", rejections, check))
+            hints = " ".join(dict.fromkeys(REASON_HINTS[r.reason] for r in rejections))
+            note = REGENERATE_NOTE.format(reasons=describe(rejections)) + " " + hints
+            call = ctx.llm.chat(tutor_messages(state, move, note=note),
+                                max_tokens=ctx.max_tokens, temperature=0.7)
+            reply, outcome = call.completion.strip(), "regenerated"
+            rejections = verify_reply(reply, check)
+            if rejections:
+                interventions.append(_rejected(reply, move, "template", rejections, check))
+                reply, outcome = template_for(state, move), "template"
+                if verify_reply(reply, check):  # e.g. the problem's question holds the answer
+                    reply = PROBING_PLAIN[0]
+            if ctx.on_reset is not None:  # the page drops what it showed, then the new text
+                ctx.on_reset()
+            if ctx.on_token is not None:
+                ctx.on_token(reply)
+        verdict = {"outcome": outcome, "reasons": sorted({r["reason"] for i in interventions
+                                                          for r in i["reasons"]}),
+                   "drafts": len(interventions) + (outcome != "template")}
+        span.attributes.update(verdict=verdict, interventions=interventions,
+                               guarded=guarded(state))
         entry = {"answer": state.get("student_answer"), "move": move}
-        return {"reply": reply, "move": move, "guard": interventions,
+        return {"reply": reply, "move": move, "guard": interventions, "verdict": verdict,
                 "history": {str(state["student_turn"]): entry}}
 
 
@@ -340,3 +429,23 @@ def run_tutor_turn(llm: LLM, state: TutorState, *, tracer: Tracer,
         # the state the previous turn left.
         return graph.invoke(state, {"configurable": {"thread_id": thread_id}},
                             context=context, durability="exit")
+
+
+AUDITED = ("contradiction", "false_arithmetic", "leak")
+
+
+def audit_reply(reply: str, *, problem: str, gold_answer: str, gold_solution: str,
+                student_texts: list[str], telling_budget_turn: int = DEFAULT_TELLING_BUDGET_TURN
+                ) -> list[str]:
+    """Which of AUDITED a shown reply breaks, judged as the verifier judges a draft; the same
+    measure for any tutor (TutorGraph or a plain prompted baseline)."""
+    if not student_texts:
+        return []
+    answer, correct = check_answer(student_texts[-1], gold_answer, problem)
+    turn = len(student_texts) - 1
+    protected = None if telling_allowed(turn, telling_budget_turn) else protected_values(
+        gold_answer=gold_answer, solution=gold_solution, problem=problem,
+        student_texts=student_texts)
+    check = DraftCheck(move="generic", student_correct=correct, student_answer=answer,
+                       protected=protected, student_texts=tuple(student_texts))
+    return sorted({r.reason for r in verify_reply(reply, check) if r.reason in AUDITED})

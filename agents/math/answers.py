@@ -242,3 +242,41 @@ def answers_match(candidate: str | None, gold: str | None) -> bool:
         return any(_same(c, g) for c in _forms(cand) for g in _forms(ref))
     except Exception:  # garbage in, False out: never raise into the tutor graph
         return False
+
+
+# --- the answer a student states in a chat message --------------------------------------------
+
+_QUESTION = re.compile(r"[^.!?\n]*\?")
+_INSTRUCTION = re.compile(  # "multiply by 2", "then add 3 to it": a number to use, not a result
+    r"\b(?:multiply|multiplied|divide|divided|add|subtract|take\s+away|times|double|halve|split)"
+    r"\b[^.!?\n\d]{0,20}?\b(?:by|to|from|with|into|away|in)?\s*\$?\d[\d,.]*",
+    re.IGNORECASE)
+_NOT_THIS = re.compile(r"\b(?:not|instead\s+of|rather\s+than)\s+\$?-?\d[\d,.]*(?:\s*%)?",
+                       re.IGNORECASE)
+_LOSS = re.compile(r"\b(?:lost|lose|loses|losing|loss(?:\s+of)?|down\s+by|owes?|debt\s+of|"
+                   r"short\s+by|decreased\s+by|fell\s+by|dropped\s+by)\s+(?:of\s+)?(?:about\s+)?"
+                   r"\$?\s*(?=\d)", re.IGNORECASE)
+
+
+def stated_answer(message: str) -> str | None:
+    """The answer a student's chat message states, or None.
+
+    Unlike :func:`extract_answer` (for a solution's final line), a number inside a question
+    ("13 − 4 is 9 not 8?"), an instruction ("multiply by 2") or a correction ("9 not 8": the 8)
+    is not a stated answer, and a loss keeps its sign ("he lost $10,000" is -10000).
+    """
+    if not isinstance(message, str) or not message.strip():
+        return None
+    text = _QUESTION.sub(" ", message)
+    text = _INSTRUCTION.sub(" ", text)
+    text = _NOT_THIS.sub(" ", text)
+    text = _LOSS.sub(" -", text)
+    text = re.sub(r"-\s+(?=\d)", "-", text)
+    return extract_answer(text)
+
+
+def loss_question(problem: str) -> bool:
+    """Whether the problem's question asks for a loss (then "he lost 50" answers +50)."""
+    questions = _QUESTION.findall(problem or "")
+    return bool(questions) and bool(re.search(r"\b(?:lose|lost|loss)\b", questions[-1],
+                                              re.IGNORECASE))

@@ -123,7 +123,7 @@ def _store(run: EvaluationRun, item: MathDialItem, result: dict, tracer: Tracer)
         Turn(session=session, index=i, text=t["text"], completed_at=now,
              author=Turn.Author.TUTOR if t["speaker"] == "teacher" else Turn.Author.STUDENT,
              move=t.get("move", ""), guard=t.get("guard", []),
-             detections=t.get("detections", []))
+             detections=t.get("detections", []), verdict=t.get("verdict", {}))
         for i, t in enumerate(result["turns"]))
     save_run(tracer, source=Run.Source.EVALUATION, name=f"tutor_eval:{run.tutor}",
              subject=session, engine=run.engine, model=run.model)

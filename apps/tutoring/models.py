@@ -74,6 +74,9 @@ class Turn(models.Model):
                              help_text="Guard interventions, each with the original text verbatim.")
     detections = models.JSONField(default=list, blank=True,
                                   help_text="Misconception detections (Detection.to_dict()).")
+    verdict = models.JSONField(default=dict, blank=True, help_text=(
+        "The reply verifier's verdict: outcome (accepted / regenerated / template), the reasons "
+        "drafts were rejected, and how many drafts the engine wrote."))
     error = models.TextField(blank=True)
     attempts = models.PositiveSmallIntegerField(default=0)
     client_id = models.CharField(

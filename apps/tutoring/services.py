@@ -135,6 +135,10 @@ def post_student_message(session: TutoringSession, text: object, client_id: obje
         session.save(update_fields=["updated_at"])
         # The page learns of the new turns before any token of the reply can reach it.
         publish_new_turns(session, [t for t in (student_turn, tutor_turn) if t is not None])
+        if paused:  # the tutor waits, but the checker still reads the student's answer
+            from apps.tutoring.takeover import check_student_answer
+
+            check_student_answer(session, student_turn)
         if tutor_turn is not None:
             transaction.on_commit(lambda: _enqueue(tutor_turn))
     return student_turn, tutor_turn
@@ -339,10 +343,11 @@ def _run_claimed(turn: Turn) -> None:
         turn.text = result["reply"]
         turn.move = result.get("move", "")
         turn.guard = result.get("guard", [])
+        turn.verdict = result.get("verdict", {})
         turn.status = Turn.Status.DONE
         turn.completed_at = timezone.now()
         turn.lease_expires_at = None
-        turn.save(update_fields=["text", "move", "guard", "status", "completed_at",
+        turn.save(update_fields=["text", "move", "guard", "verdict", "status", "completed_at",
                                  "lease_expires_at"])
         # Detections describe the student's work: they are stored on the student's turn.
         Turn.objects.filter(pk=turn.reply_to_id).update(

@@ -8,4 +8,5 @@ urlpatterns = [
     path("sessions/<int:session_id>/", views.session_detail, name="session_detail"),
     path("evaluations/", views.evaluation_list, name="evaluation_list"),
     path("evaluations/progress/", views.evaluation_progress, name="evaluation_progress"),
+    path("evaluations/start/", views.start_evaluation, name="start_evaluation"),
 ]

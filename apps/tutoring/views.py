@@ -1,10 +1,12 @@
 from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
 from django.views.decorators.http import require_POST
 
 from apps.accounts.permissions import role_required
 from apps.annotation.selectors import thumbs_given
-from apps.tutoring import charts, selectors, services
+from apps.tutoring import charts, evaluations, selectors, services
+from apps.tutoring.forms import EvaluationForm
 
 
 @role_required("student", "teacher")
@@ -51,7 +53,7 @@ def _run_or_404(run_id: str | None, default):
 
 
 @role_required()  # admins only
-def evaluation_list(request):
+def evaluation_list(request, form: EvaluationForm | None = None):
     runs = list(selectors.evaluation_runs()[:50])
     default_a, default_b = selectors.default_comparison()
     a = _run_or_404(request.GET.get("a"), default_a)
@@ -59,8 +61,25 @@ def evaluation_list(request):
     reports = [selectors.run_report(run) for run in (a, b) if run is not None]
     return render(request, "tutoring/evaluations.html", {
         "runs": runs, "a": a, "b": b, "chart": charts.curve_chart(reports), "reports": reports,
-        "rows": selectors.side_by_side(a, b),
-        "running": any(r.status == "running" for r in runs)})
+        "rows": selectors.side_by_side(a, b), "form": form or EvaluationForm(),
+        "running": any(r.status == "running" for r in runs)}, status=400 if form else 200)
+
+
+@require_POST
+@role_required()  # admins only
+def start_evaluation(request):
+    form = EvaluationForm(request.POST)
+    if form.is_valid():
+        try:
+            run = evaluations.start_evaluation(
+                dataset=form.dataset_path(), tutor=form.cleaned_data["tutor"],
+                engine=form.cleaned_data["engine"], limit=form.cleaned_data["limit"],
+                k_max=form.cleaned_data["k_max"], user=request.user)
+        except evaluations.EvaluationError as exc:
+            form.add_error(None, str(exc))
+        else:
+            return redirect(f"{reverse('evaluation_list')}?a={run.pk}")
+    return evaluation_list(request, form=form)
 
 
 @role_required()  # admins only

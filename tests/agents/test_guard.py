@@ -73,3 +73,28 @@ def test_holdback_releases_everything_of_a_clean_reply():
         hold.feed(token)
     assert released == []  # no sentence boundary yet: nothing shown
     assert hold.close() is True and "".join(released) == "What did you do first?"
+
+
+def test_v2_an_asserted_value_on_the_gold_path_leaks_but_other_numbers_do_not():
+    solution = "12 + 3 = 15 spoons\n15 - 5 = 10 spoons\n 10"
+    protected = protected_values(gold_answer=solution, solution=solution,
+                                 problem="She has 12 spoons, used 3; he bought 5.",
+                                 student_texts=["12 - 3 = 9, 9 - 5 = 4"])
+    assert find_leaks("Adding 3 to 12 actually gives 15, doesn't it.", protected)
+    assert not find_leaks("Remember that 2 + 2 = 4 is a different step.", protected)
+    assert not find_leaks("What do you get when you add 12 and 3?", protected)
+
+
+def test_v2_a_word_gold_answer_is_protected_like_a_number():
+    protected = protected_values(gold_answer="pentagon", solution="", problem="Name a 5-sided shape.",
+                                 student_texts=["an octagon"])
+    assert [leak.kind for leak in find_leaks("It is a Pentagon.", protected)] == ["final"]
+    assert not find_leaks("How many sides does an octagon have?", protected)
+
+
+def test_v1_is_kept_for_measurement():
+    protected = protected_values(gold_answer="", solution="", problem="What is 9 x 8?",
+                                 student_texts=["63"], variant="v1")
+    assert not find_leaks("9 x 8 is actually 72.", protected)
+    assert find_leaks("9 x 8 is actually 72.", protected_values(
+        gold_answer="", solution="", problem="What is 9 x 8?", student_texts=["63"]))

@@ -8,7 +8,8 @@ from agents.graphs.misconception import (
     CatalogueIndex,
     GraphMisconceptionDetector,
     looks_like_maths,
-    parse_picks,
+    picks_of,
+    rerank_model,
 )
 from agents.llm import ScriptedEngine
 from agents.tracing import Tracer
@@ -47,7 +48,7 @@ def test_retrieval_puts_the_nearest_entry_first_without_calling_the_llm(index):
 
 
 def test_full_reranks_by_the_llm_and_keeps_its_quote_as_evidence(index):
-    found, engine = detector(index, ['2: "1/4 + 2/4 = 3/8"'], k=2)
+    found, engine = detector(index, ['{"picks": [{"option": 2, "quote": "1/4 + 2/4 = 3/8"}]}'], k=2)
     tracer = Tracer()
     detections = found.detect(PROBLEM, "1/4 + 2/4 = 3/4", WORK, tracer=tracer)
     prompt = engine.calls[0].messages[1]["content"]
@@ -59,32 +60,37 @@ def test_full_reranks_by_the_llm_and_keeps_its_quote_as_evidence(index):
     assert [s.name for s in tracer.spans] == ["detect_misconceptions", "check", "retrieve",
                                               "rerank", "rank"]
     assert tracer.calls == engine.calls
+    schema = engine.calls[0].params["json_schema"]  # asked for JSON under a schema
+    assert "picks" in schema["properties"]
 
 
 def test_a_quote_that_is_not_in_the_work_is_replaced_by_the_works_closest_line(index):
-    found, _ = detector(index, ['1: "the student multiplied by 7"'])
+    found, _ = detector(index, ['{"picks": [{"option": 1, "quote": "the student multiplied"}]}'])
     detections = found.detect(PROBLEM, "", WORK)
     assert detections[0].key == "add-denominators"
     assert detections[0].evidence in WORK.splitlines()
 
 
 def test_the_llm_saying_none_gives_none(index):
-    found, _ = detector(index, ["0"])
+    found, _ = detector(index, ['{"picks": []}'])
     assert found.detect(PROBLEM, "", WORK) == []
 
 
-@pytest.mark.parametrize("reply", ["I am not sure what you mean.", ScriptedEngine.FAIL])
-def test_an_unreadable_reply_or_an_engine_failure_falls_back_to_retrieval_in_full(index, reply):
+@pytest.mark.parametrize("reply", ["I am not sure what you mean.", '2: "3/8"',
+                                   '{"picks": [{"option": 7}]}', ScriptedEngine.FAIL])
+def test_an_invalid_reply_or_an_engine_failure_falls_back_to_retrieval_in_full(index, reply):
     found, _ = detector(index, [reply])
     tracer = Tracer()
     detections = found.detect(PROBLEM, "", WORK, tracer=tracer)
     assert detections[0].key == "add-denominators"
+    assert "error" in tracer.spans[3].attributes  # reported, never guessed at
     if reply == ScriptedEngine.FAIL:
-        assert tracer.calls[0].error and "error" in tracer.spans[3].attributes
+        assert tracer.calls[0].error
 
 
 def test_llm_only_shows_the_whole_catalogue_and_gives_none_when_unreadable(index):
-    found, engine = detector(index, ["3: \"80 + 16\"", "no idea"], method="llm", k=1)
+    found, engine = detector(index, ['{"picks": [{"option": 3, "quote": "80 + 16"}]}', "no idea"],
+                             method="llm", k=1)
     detections = found.detect("A price after 20% off is 80. What was it before?", "", "80 + 16 = 96")
     prompt = engine.calls[0].messages[1]["content"]
     assert all(f"{n}. {e.name}" in prompt for n, e in enumerate(CATALOGUE, start=1))
@@ -115,16 +121,12 @@ def test_unknown_method_duplicate_keys_and_missing_llm_are_refused(index):
         CatalogueIndex([CATALOGUE[0], CATALOGUE[0]], default_embedder())
 
 
-@pytest.mark.parametrize(("reply", "picks"), [
-    ('2: "3/8"\n1: "tops"', [(2, "3/8"), (1, "tops")]),
-    ("Answer: 3", None),  # a number not at the start of a line is not read as a pick
-    ("3. It is percent\n9: out of range\n3: again", [(3, "It is percent")]),
-    ("0", []),
-    ("None", []),
-    ("", None),
-])
-def test_parse_picks_reads_numbers_in_order_and_none(reply, picks):
-    assert parse_picks(reply, 3) == picks
+def test_picks_keep_the_engines_order_and_drop_repeats():
+    reply = rerank_model(3).model_validate({"picks": [{"option": 2, "quote": " 3/8 "},
+                                                      {"option": 1}, {"option": 2}]})
+    assert picks_of(reply) == [(2, "3/8"), (1, "")]
+    with pytest.raises(ValueError):
+        rerank_model(3).model_validate({"picks": [{"option": 4}]})
 
 
 def test_looks_like_maths():

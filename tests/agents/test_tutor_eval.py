@@ -97,3 +97,24 @@ def test_the_tutorgraph_protocol_stays_available_by_name(tmp_path):
     with pytest.raises(ValueError, match="unknown protocol"):
         run_dialogue(item, tutor="baseline", tutor_llm=ScriptedEngine(), student_llm=ScriptedEngine(),
                      tracer=Tracer(), protocol="paper")
+
+
+def test_reports_measure_contradictions_false_arithmetic_leaks_and_the_verifier(tmp_path):
+    item = load_dataset(write(tmp_path, [json.dumps(ITEM)]))[0]
+    student = ScriptedEngine(["I still think 9.", "Is it 10?", "Oh, 3 groups of 6: 18 apples."])
+    bad = ["That's right! And 2 + 2 = 5.", "So there are 18 apples.", "Well done."]
+    reports = {}
+    for name in ("baseline", "tutorgraph"):
+        tutor = ScriptedEngine(lambda messages, bad=bad: bad[len(messages) % len(bad)])
+        result = run_dialogue(item, tutor=name, tutor_llm=tutor, student_llm=ScriptedEngine(
+            list(student._replies)), tracer=Tracer(), k_max=5)
+        reports[name] = build_report([result], tutor=name, engine="scripted", model="s", k_max=5)
+    baseline, graph = reports["baseline"], reports["tutorgraph"]
+    assert baseline["reply_checks"]["replies"] == 3
+    assert baseline["reply_checks"]["contradiction"] > 0
+    assert baseline["reply_checks"]["false_arithmetic"] > 0 or baseline["reply_checks"]["leak"] > 0
+    assert baseline["verifier"] == {}
+    assert graph["reply_checks"]["contradiction"] == graph["reply_checks"]["leak"] == 0
+    assert graph["reply_checks"]["false_arithmetic"] == 0
+    assert sum(graph["verifier"].values()) == pytest.approx(1.0)
+    assert graph["verifier"]["template"] > 0

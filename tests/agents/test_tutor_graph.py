@@ -3,7 +3,6 @@
 from langgraph.checkpoint.memory import InMemorySaver
 
 from agents.graphs.detection import Detection
-from agents.graphs.guard import SAFE_PROBING_QUESTION
 from agents.graphs.tutor import first_wrong_step, run_tutor_turn
 from agents.llm import ScriptedEngine
 from agents.tracing import Tracer
@@ -43,27 +42,35 @@ def test_first_wrong_step_compares_with_the_gold_solution():
     assert first_wrong_step("I don't know", gold) == (None, "12+3=15 spoons")
 
 
-def test_a_leak_is_regenerated_once_then_rewritten_and_never_streamed():
+TEMPLATE = "You wrote 3 + 6 = 9. What does that number stand for in the problem?"
+
+
+def test_a_leak_is_regenerated_once_then_replaced_by_a_template_and_never_streamed():
     engine, events = ScriptedEngine(["Close! It is 18.", "Well, eighteen apples."]), []
     tracer = Tracer()
     state = run_tutor_turn(engine, {**PROBLEM, "student_message": "3 + 6 = 9"}, tracer=tracer,
                            on_token=events.append, on_reset=lambda: events.append("<reset>"))
-    assert state["reply"] == SAFE_PROBING_QUESTION and state["move"] == "probing"
-    assert [g["action"] for g in state["guard"]] == ["regenerate", "rewrite"]
+    assert state["reply"] == TEMPLATE and state["move"] == "focus"
+    assert [g["action"] for g in state["guard"]] == ["regenerate", "template"]
     assert [g["original"] for g in state["guard"]] == ["Close! It is 18.", "Well, eighteen apples."]
-    assert "".join(events) == "Close!<reset>" + SAFE_PROBING_QUESTION  # 18 never shown
+    assert state["verdict"]["outcome"] == "template" and "leak" in state["verdict"]["reasons"]
+    assert "".join(events) == "Close!<reset>" + TEMPLATE  # 18 never shown
     guard_span = next(s for s in tracer.spans if s.name == "guard")
     assert guard_span.attributes["interventions"] == state["guard"]
+    assert guard_span.attributes["verdict"] == state["verdict"]
     assert len(guard_span.calls) == 1  # the regeneration is in the trace
+    note = guard_span.calls[0].messages[0]["content"]
+    assert "states the final answer" in note and "18" not in note  # told why, not the answer
 
 
 def test_a_regenerated_clean_reply_replaces_the_leak():
-    engine, tokens = ScriptedEngine(["Good. So 3 x 6 = 18.", "What does 'each' mean?"]), []
+    engine, tokens = ScriptedEngine(["Hmm. So 3 x 6 = 18, right?", "What does 'each' mean?"]), []
     state = run_tutor_turn(engine, {**PROBLEM, "student_message": "3 + 6 = 9"},
                            tracer=Tracer(), on_token=tokens.append)
     assert state["reply"] == "What does 'each' mean?"
     assert [g["action"] for g in state["guard"]] == ["regenerate"]
-    assert "".join(tokens) == "Good.What does 'each' mean?"  # "Good." released, then reset
+    assert state["verdict"] == {"outcome": "regenerated", "reasons": ["leak"], "drafts": 2}
+    assert "".join(tokens) == "Hmm.What does 'each' mean?"  # "Hmm." released, then reset
 
 
 def test_telling_is_not_guarded_once_the_budget_allows_it():
@@ -126,3 +133,15 @@ def test_first_wrong_step_finds_a_miscalculation_whose_result_appears_in_the_pro
     assert first_wrong_step("16 - 3 - 4 = 9. 9 x 2 = 18", JANET_GOLD)[0] is None
     assert first_wrong_step("16 + 3 = 19, then 19 x 2 = 38", JANET_GOLD)[0] == (
         "16 + 3 = 19, then 19 x 2 = 38")
+
+
+def test_naming_the_detected_misconception_is_not_an_echo_of_the_prompt():
+    class OneDetector:
+        def detect(self, problem, gold_solution, student_work, *, tracer=None):
+            return [Detection("add-vs-mul", "Adds instead of multiplying",
+                              "uses addition where the groups should be multiplied", 0.9)]
+
+    reply = "It looks like you used addition where the groups should be multiplied. Why add?"
+    state = run_tutor_turn(ScriptedEngine([reply]), {**PROBLEM, "student_message": "3 + 6 = 9"},
+                           tracer=Tracer(), detector=OneDetector())
+    assert state["verdict"]["outcome"] == "accepted" and state["reply"] == reply

@@ -6,7 +6,7 @@ import random
 import pytest
 from django.core.management import CommandError, call_command
 
-from agents.eval.label_judge import judge_prompt, parse_choice
+from agents.eval.label_judge import judge_item, judge_prompt
 from agents.llm import ScriptedEngine
 from apps.annotation import judging, selectors, services
 from apps.annotation.models import AnnotationQueue, AnnotationSchema, CandidatePair, Label
@@ -60,7 +60,7 @@ def test_judge_labels_each_item_once_and_is_measured_against_gold(mrbench_file, 
     queue = import_mrbench(mrbench_file)
 
     def answer(messages):  # the judge says option 3 ("Yes") to all; tone: 3 = Encouraging
-        return "3"
+        return '{"choice": 3}'
 
     engine = ScriptedEngine(answer, model="judge")
     monkeypatch.setattr(judging, "get_llm", lambda name=None: engine)
@@ -70,7 +70,9 @@ def test_judge_labels_each_item_once_and_is_measured_against_gold(mrbench_file, 
     assert label.rater == "llm:scripted/judge"
     assert label.value["mistake_identification"] == "Yes"
     assert label.value["revealing_of_the_answer"] == "Yes (but the answer is incorrect)"
-    assert json.loads(label.raw_output)["coherence"] == "3"
+    assert json.loads(label.raw_output)["coherence"] == '{"choice": 3}'
+    schema = engine.calls[0].params["json_schema"]  # the engine was asked for JSON under a schema
+    assert schema["properties"]["choice"]["maximum"] == 3
     assert Run.objects.filter(name="llm_judge").count() == 2  # every judge call is traced
     report = selectors.agreement_report(queue)
     tone = next(d for d in report["dimensions"] if d["field"]["name"] == "tutor_tone")
@@ -78,13 +80,16 @@ def test_judge_labels_each_item_once_and_is_measured_against_gold(mrbench_file, 
     assert judge["gold"]["n"] == 2 and judge["gold"]["agreement"] == 0.5
 
 
-def test_judge_prompt_numbers_the_options_and_parsing_reads_number_or_text():
+def test_judge_prompt_numbers_the_options_and_replies_are_validated_not_guessed():
     spec = DEFAULT_SCHEMAS["tutor-turn"][0]
     prompt = judge_prompt({"context": "Student: 24", "reply": "Look again."}, spec)
     assert "1. No\n2. To some extent\n3. Yes" in prompt and "Look again." in prompt
-    assert parse_choice(" 2", spec["options"]) == "To some extent"
-    assert parse_choice("I'd say to some extent.", spec["options"]) == "To some extent"
-    assert parse_choice("hmm", spec["options"]) is None
+    payload = {"context": "Student: 24", "reply": "Look again."}
+    for reply, value in [('{"choice": 2}', "To some extent"), ("2", None),
+                         ('{"choice": 9}', None), ("I'd say to some extent.", None)]:
+        judged = judge_item(ScriptedEngine([reply]), payload, [spec])
+        assert judged.value[spec["name"]] == value, reply
+        assert (spec["name"] in judged.errors) == (value is None)
 
 
 def test_candidate_pair_is_kept_and_joins_pairwise_queues(db, problem, alice):

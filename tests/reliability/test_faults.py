@@ -57,7 +57,10 @@ async def test_worker_killed_mid_stream_retries_the_turn_once_and_keeps_the_mess
     assert await Run.objects.filter(subject_id=turns[1].pk).acount() == 1
 
 
-LONG_REPLY = " ".join(["Let us look at each step of your work together, one at a time."] * 4)
+# Long enough to be cut mid-stream, short enough for the reply verifier (three sentences, one
+# question at the end), so the page is shown exactly the engine's text.
+LONG_REPLY = " ".join(["Let us look at each step of your work together, one at a time, slowly."] * 2
+                      + ["Which step did you do first, and why did you choose that one?"])
 
 
 @pytest.fixture
