@@ -15,21 +15,16 @@ from agents.llm import LLM
 from agents.math import answers_match
 from agents.tracing import Tracer
 from apps.engines import get_llm
+from apps.jobs.queueing import enqueue_on_commit
 from apps.lab import reports
 from apps.lab.datasets import Item, load_items
 from apps.lab.forms import MEMORY_MODES
 from apps.lab.memory_store import PostgresMemoryStore
 from apps.lab.models import AtlasSessionRecord, Experiment, LeapProblemResult
+from apps.lab.routing import ADVANCE_TASK
 from apps.traces.services import save_run
 
 Engines = Callable[[str], LLM]
-GPU_ENGINES = ("vllm",)
-
-
-def queue_for(experiment: Experiment) -> str:
-    """The Celery queue: `gpu` when any role runs on vLLM, else `llm`."""
-    engines = {v for k, v in experiment.params.items() if k.endswith("engine")}
-    return "gpu" if engines & set(GPU_ENGINES) else "llm"
 
 
 def create_experiment(kind: str, params: dict, user=None) -> Experiment:
@@ -40,10 +35,12 @@ def create_experiment(kind: str, params: dict, user=None) -> Experiment:
 
 def launch(experiment: Experiment) -> None:
     """Queue the experiment's first step on a worker once the row is committed."""
-    from apps.lab.tasks import advance_experiment_task
+    enqueue_on_commit(ADVANCE_TASK, experiment.pk, job=experiment)
 
-    queue = queue_for(experiment)
-    transaction.on_commit(lambda: advance_experiment_task.apply_async([experiment.pk], queue=queue))
+
+def queue_next_step(experiment_id: int) -> None:
+    """Queue the step after this one (a broker failure fails the experiment, visibly)."""
+    enqueue_on_commit(ADVANCE_TASK, experiment_id, job=Experiment.objects.get(pk=experiment_id))
 
 
 def advance(experiment_id: int, engines: Engines = get_llm) -> bool:
@@ -61,6 +58,7 @@ def advance(experiment_id: int, engines: Engines = get_llm) -> bool:
     if position is None:
         finish(experiment)
         return False
+    Experiment.objects.filter(pk=experiment.pk, started_at=None).update(started_at=datetime.now(tz=UTC))
     Experiment.objects.filter(pk=experiment.pk).update(status=Experiment.Status.RUNNING)
     try:
         run_item = _run_atlas_item if experiment.kind == Experiment.Kind.ATLAS else _run_leap_item
@@ -68,7 +66,8 @@ def advance(experiment_id: int, engines: Engines = get_llm) -> bool:
     except Exception as exc:  # noqa: BLE001 - any failure is recorded and shown on the page
         fail(experiment, f"problem {position + 1}: {type(exc).__name__}: {exc}")
         return False
-    Experiment.objects.filter(pk=experiment.pk).update(done=len(done) + 1)
+    Experiment.objects.filter(pk=experiment.pk).update(done=len(done) + 1,
+                                                       progress=(len(done) + 1) / len(items))
     return True
 
 
@@ -86,7 +85,7 @@ def finish(experiment: Experiment) -> None:
     """Write the report and mark the experiment done."""
     Experiment.objects.filter(pk=experiment.pk).update(
         status=Experiment.Status.DONE, report=reports.build(experiment),
-        done=experiment.total, finished_at=datetime.now(tz=UTC))
+        done=experiment.total, progress=1.0, finished_at=datetime.now(tz=UTC))
 
 
 def fail(experiment: Experiment, reason: str) -> None:

@@ -6,7 +6,7 @@ import pytest
 from django.test import Client
 
 from apps.accounts.models import Classroom, School
-from apps.lab import services
+from apps.lab import routing, services
 from apps.lab.learners import record_learner_reward
 from apps.lab.models import Experiment
 from tests.conftest import make_user
@@ -53,7 +53,7 @@ def test_admin_launches_runs_and_they_are_queued(admin_client, django_capture_on
     atlas_run, leap_run = Experiment.objects.order_by("id")
     assert response.url == f"/lab/{atlas_run.pk}/" and leap.url == f"/lab/{leap_run.pk}/"
     assert (atlas_run.kind, atlas_run.total, atlas_run.params["teacher_engine"]) == ("atlas", 5, "embedded")
-    assert leap_run.params["router"] == "hybrid" and services.queue_for(leap_run) == "gpu"
+    assert leap_run.params["router"] == "hybrid" and routing.queue_for(leap_run) == "gpu"
     # T = 64 and 2 rounds fit 4,096 tokens with 256-token summaries; the report states it
     assert (leap_run.params["every"], leap_run.params["summary_tokens"]) == (64, 256)
     assert "context 4096 tokens" in leap_run.params["budget"]
