@@ -95,6 +95,8 @@ def test_run_page_shows_results_lanes_memory_and_the_failure(admin_client, gsm8k
     assert "other probe: auto: high streak of 3" in page
     assert "the llm probe chose the lane; the other agreed in 6 of 6 sessions" in page
 
+    # fail() spares a finished run, so put it back to running first
+    Experiment.objects.filter(pk=experiment.pk).update(status=Experiment.Status.RUNNING)
     services.fail(experiment, "problem 3: LLMError: engine down")
     progress = admin_client.get(f"/lab/{experiment.pk}/progress/").content.decode()
     assert "Failed: problem 3: LLMError: engine down" in progress
