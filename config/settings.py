@@ -107,7 +107,10 @@ CELERY_TASK_ACKS_LATE = True
 CELERY_TASK_REJECT_ON_WORKER_LOST = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_TASK_DEFAULT_QUEUE = "default"
-CELERY_TASK_ROUTES = {"apps.tutoring.tasks.*": {"queue": "llm"}}
+# Queues are chosen here only: an experiment's step by its engines, tutoring work on `llm`.
+GPU_ENGINES = ("vllm",)
+CELERY_TASK_ROUTES = ["apps.lab.routing.route_experiment_step",
+                      {"apps.tutoring.tasks.*": {"queue": "llm"}, "apps.lab.tasks.*": {"queue": "llm"}}]
 CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": int(env("CELERY_VISIBILITY_TIMEOUT", "600"))}
 CELERY_WORKER_CANCEL_LONG_RUNNING_TASKS_ON_CONNECTION_LOSS = True  # they are redelivered
 CELERY_TASK_ALWAYS_EAGER = env_bool("CELERY_TASK_ALWAYS_EAGER", False)

@@ -136,3 +136,19 @@ def web_server(transactional_db):
     stop_process(proc)
 
 
+
+
+@pytest.fixture
+def broker_down():
+    """Point the Celery app at a closed port, then restore its connection pools."""
+    from config.celery import app
+
+    def reset_pools():
+        app._pool, app.amqp._producer_pool = None, None
+
+    saved_url = app.conf.broker_url
+    app.conf.broker_url = "redis://127.0.0.1:9/0"
+    reset_pools()
+    yield
+    app.conf.broker_url = saved_url
+    reset_pools()

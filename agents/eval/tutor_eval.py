@@ -8,17 +8,19 @@ prompted baseline against the simulated student), `build_report` aggregates with
 
 from __future__ import annotations
 
-import json
 import random
 from collections.abc import Sequence
-from dataclasses import asdict, dataclass
 from pathlib import Path
 
 from langgraph.checkpoint.memory import InMemorySaver
 
+# DatasetError, MathDialItem and parse_line stay importable from here (the apps use them).
+from agents.datasets import MATHDIAL_FIELDS, load_mathdial
+from agents.datasets import DatasetError as DatasetError
+from agents.datasets import MathDialItem as MathDialItem
+from agents.datasets import parse_mathdial_line as parse_line  # noqa: F401
 from agents.eval.dialogue_metrics import aggregate, bootstrap_ci, success_and_telling
 from agents.graphs.detection import MisconceptionDetector
-from agents.graphs.guard import final_value
 from agents.graphs.simulated_student import (
     UPSTREAM_TOKENS,
     StudentSeed,
@@ -47,7 +49,7 @@ The correct solution is as follows:
 The following is a conversation with a teacher. The teacher is polite, helpful, professional, on \
 topic, and factually correct.
 """
-REQUIRED_FIELDS = ("question", "ground_truth", "student_incorrect_solution", "student_profile")
+REQUIRED_FIELDS = MATHDIAL_FIELDS
 BASELINE_PROMPT = """You are a maths tutor talking with a student.
 Problem: {problem}
 The student's solution has a mistake. Help the student find the mistake.
@@ -55,67 +57,9 @@ Reply in one or two short sentences."""
 GREETING = "Hi {name}, please talk me through your solution."
 
 
-class DatasetError(ValueError):
-    """A dataset line that cannot be used; the message names the line and the fix."""
-
-
-@dataclass(frozen=True)
-class MathDialItem:
-    """One MathDial record, with the line of the file it came from."""
-
-    line: int
-    qid: str
-    question: str
-    ground_truth: str
-    incorrect_solution: str
-    profile: str
-    conversation: str = ""
-
-    @property
-    def student_name(self) -> str:
-        """The persona's first name ("Mariana is a 7th grade student..." → "Mariana")."""
-        first = self.profile.split()[0] if self.profile.split() else "there"
-        return first.strip(",.") if first[:1].isupper() else "there"
-
-    def to_dict(self) -> dict:
-        return asdict(self)
-
-
-def parse_line(text: str, line: int) -> MathDialItem:
-    """One JSONL line → an item, or DatasetError naming the line and what is wrong."""
-    try:
-        record = json.loads(text)
-    except json.JSONDecodeError as exc:
-        raise DatasetError(f"line {line}: not valid JSON ({exc.msg} at column {exc.colno})") \
-            from None
-    if not isinstance(record, dict):
-        raise DatasetError(f"line {line}: expected a JSON object, got {type(record).__name__}")
-    missing = [f for f in REQUIRED_FIELDS if not isinstance(record.get(f), str)
-               or not record[f].strip()]
-    if missing:
-        raise DatasetError(f"line {line}: missing or empty field(s) {', '.join(missing)}")
-    if final_value(record["ground_truth"]) is None:
-        raise DatasetError(f"line {line}: ground_truth has no final number on its last line")
-    return MathDialItem(line=line, qid=str(record.get("qid", line)), question=record["question"],
-                        ground_truth=record["ground_truth"],
-                        incorrect_solution=record["student_incorrect_solution"],
-                        profile=record["student_profile"],
-                        conversation=str(record.get("conversation", "")))
-
-
 def load_dataset(path: str | Path) -> list[MathDialItem]:
     """Every item of a MathDial JSONL file; the first bad line raises DatasetError."""
-    path = Path(path)
-    if not path.is_file():
-        raise DatasetError(f"{path}: no such file")
-    items = []
-    with path.open(encoding="utf-8") as handle:
-        for number, text in enumerate(handle, 1):
-            if text.strip():
-                items.append(parse_line(text, number))
-    if not items:
-        raise DatasetError(f"{path}: the file has no dialogues")
-    return items
+    return load_mathdial(path)
 
 
 def select(items: Sequence[MathDialItem], limit: int | None, seed: int) -> list[MathDialItem]:

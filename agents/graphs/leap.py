@@ -12,11 +12,12 @@ import random
 import re
 from collections.abc import Sequence
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import asdict, dataclass, replace
-from functools import partial
+from dataclasses import asdict, dataclass, field, replace
+from functools import cache
 from typing import Literal, TypedDict
 
 from langgraph.graph import END, START, StateGraph
+from langgraph.runtime import Runtime
 
 from agents.graphs.routing import ROUTERS, Router, route_peers
 from agents.llm import LLM, LLMCall
@@ -306,128 +307,159 @@ def complete_all(llm: LLM, prompts: dict[int, str], **params) -> dict[int, LLMCa
         return {i: future.result() for i, future in futures.items()}
 
 
-def build_leap_graph(llm: LLM, config: LeapConfig, *, tracer: Tracer, exchange: bool = True):
+@dataclass(frozen=True)
+class LeapDeps:
+    """What the LeaP graph's nodes need, passed as the run's context."""
+
+    llm: LLM
+    config: LeapConfig
+    tracer: Tracer
+    exchange: bool = True
+    router_rng: random.Random = field(default_factory=random.Random)
+
+    @property
+    def sampling(self) -> dict:
+        return dict(self.config.sampling)
+
+
+def _record(tracer: Tracer, name: str, index: int, call: LLMCall, **attributes) -> None:
+    with tracer.span(name, path=index, tokens=call.usage.completion_tokens, **attributes):
+        tracer.record_call(call)
+
+
+def start(state: LeapState, runtime: Runtime[LeapDeps]) -> LeapState:
+    d = runtime.context
+    prompt = render_prompt(state["problem"], exchange=d.exchange, style=d.config.prompt_style,
+                           template=d.config.chat_template)
+    prefixes = state["prefixes"]
+    paths = []
+    for i in range(d.config.n_paths):
+        prefix = prefixes[i] if i < len(prefixes) else ""
+        segments = (Segment("prompt", 0, prompt),) + ((Segment("prefix", 0, prefix),)
+                                                       if prefix else ())
+        paths.append(LeapPath(index=i, segments=segments, prefixed=bool(prefix)))
+    return {"paths": paths, "round": 0}
+
+
+def generate(state: LeapState, runtime: Runtime[LeapDeps]) -> LeapState:
+    d = runtime.context
+    round_, paths = state["round"] + 1, list(state["paths"])
+    alive = [p for p in paths if not p.finished]
+    with d.tracer.span("leap.generate", round=round_, alive=[p.index for p in alive]):
+        calls = complete_all(d.llm, {p.index: p.text for p in alive},
+                             max_tokens=d.config.every_tokens, temperature=d.config.temperature,
+                             stop=STOP, sampling=d.sampling)
+        for p in alive:
+            call = calls[p.index]
+            chunk, finished = close_chunk(call.completion, call.finish_reason)
+            path = extend(p, Segment("reasoning", round_, chunk), call)
+            path = replace(path, finished=finished, answers_by_round=(
+                *path.answers_by_round, extract_answer(path.own_text)))
+            _record(d.tracer, "leap.path", p.index, call, round=round_, finished=finished,
+                   answer=path.answer)
+            paths[p.index] = path
+    return {"paths": paths, "round": round_}
+
+
+def summarize(state: LeapState, runtime: Runtime[LeapDeps]) -> LeapState:
+    d = runtime.context
+    round_, paths = state["round"], list(state["paths"])
+    rng = random.Random(f"{d.config.seed}/{round_}")
+    alive = [without_partial_sentence(p) for p in paths if not p.finished]
+    cues = {p.index: f"\n\n{rng.choice(TRIGGERS)} <summarize> {rng.choice(OPENERS)}"
+            for p in alive}
+    with d.tracer.span("leap.summarize", round=round_):
+        calls = complete_all(d.llm, {p.index: p.text + cues[p.index] for p in alive},
+                             max_tokens=d.config.summary_tokens, temperature=d.config.temperature,
+                             stop=SUMMARY_STOP, sampling=d.sampling)
+        summaries = {}
+        for p in alive:
+            call = calls[p.index]
+            summaries[p.index] = " ".join(call.completion.split())  # routed without opener
+            text = f"{cues[p.index]}{call.completion.rstrip()} </summarize>"
+            paths[p.index] = extend(p, Segment("summary", round_, text), call)
+            _record(d.tracer, "leap.summary", p.index, call, round=round_, summary=summaries[p.index])
+    return {"paths": paths, "summaries": summaries}
+
+
+def route(state: LeapState, runtime: Runtime[LeapDeps]) -> LeapState:
+    d = runtime.context
+    with d.tracer.span("leap.route", round=state["round"], router=d.config.router,
+                     top_k=d.config.top_k) as span:
+        routes = route_peers(state["summaries"], d.config.router, d.config.top_k, d.router_rng)
+        span.attributes["heard"] = routes
+    return {"routes": routes}
+
+
+def share(state: LeapState, runtime: Runtime[LeapDeps]) -> LeapState:
+    d = runtime.context
+    round_, paths = state["round"], list(state["paths"])
+    with d.tracer.span("leap.share", round=round_):
+        for i, peers in state["routes"].items():
+            p, text = paths[i], peer_block([state["summaries"][j] for j in peers])
+            block = PeerBlock(round=round_, offset=len(p.text), peers=tuple(peers), text=text)
+            paths[i] = replace(p, segments=(*p.segments, Segment("peers", round_, text)),
+                               peer_blocks=(*p.peer_blocks, block))
+    return {"paths": paths}
+
+
+def force_answer(state: LeapState, runtime: Runtime[LeapDeps]) -> LeapState:
+    d = runtime.context
+    paths = list(state["paths"])
+    todo = [p for p in paths if not p.finished or p.answer is None]
+    with d.tracer.span("leap.force_answer", paths=[p.index for p in todo]):
+        calls = complete_all(d.llm, {p.index: p.text + FORCE for p in todo},
+                             max_tokens=d.config.answer_tokens, temperature=d.config.temperature,
+                             stop=("\n",), sampling=d.sampling)
+        for p in todo:
+            call, last_round = calls[p.index], len(p.answers_by_round)
+            path = extend(p, Segment("answer", last_round, FORCE + call.completion), call)
+            # the forced answer closes the path's last round, so it replaces that round's
+            path = replace(path, finished=True, answers_by_round=(
+                *p.answers_by_round[:-1], extract_answer(path.own_text)))
+            _record(d.tracer, "leap.path", p.index, call, round=last_round, forced=True,
+                   answer=path.answer)
+            paths[p.index] = path
+    return {"paths": paths}
+
+
+def vote(state: LeapState, runtime: Runtime[LeapDeps]) -> LeapState:
+    d = runtime.context
+    answers = [p.answer for p in state["paths"]]
+    with d.tracer.span("leap.vote", answers=answers) as span:
+        span.attributes["answer"] = answer = majority_vote(answers)
+    return {"answer": answer}
+
+
+def _after_generate(state: LeapState, runtime: Runtime[LeapDeps]) -> str:
+    return after_generate(state, max_rounds=runtime.context.config.max_rounds,
+                          exchange=runtime.context.exchange)
+
+
+def build_leap_graph():
     """Wire `start → generate ⇄ summarize → route → share`, then `force_answer → vote`.
 
-    With `exchange=False` the paths only generate: the independent-sampling baseline.
+    Run it with `context=LeapDeps(...)`; with `exchange=False` the paths only generate: the
+    independent-sampling baseline.
     """
-
-    def record(name: str, index: int, call: LLMCall, **attributes) -> None:
-        with tracer.span(name, path=index, tokens=call.usage.completion_tokens, **attributes):
-            tracer.record_call(call)
-
-    sampling = dict(config.sampling)
-    router_rng = random.Random(f"{config.seed}/router")
-
-    def start(state: LeapState) -> LeapState:
-        prompt = render_prompt(state["problem"], exchange=exchange, style=config.prompt_style,
-                               template=config.chat_template)
-        prefixes = state["prefixes"]
-        paths = []
-        for i in range(config.n_paths):
-            prefix = prefixes[i] if i < len(prefixes) else ""
-            segments = (Segment("prompt", 0, prompt),) + ((Segment("prefix", 0, prefix),)
-                                                           if prefix else ())
-            paths.append(LeapPath(index=i, segments=segments, prefixed=bool(prefix)))
-        return {"paths": paths, "round": 0}
-
-    def generate(state: LeapState) -> LeapState:
-        round_, paths = state["round"] + 1, list(state["paths"])
-        alive = [p for p in paths if not p.finished]
-        with tracer.span("leap.generate", round=round_, alive=[p.index for p in alive]):
-            calls = complete_all(llm, {p.index: p.text for p in alive},
-                                 max_tokens=config.every_tokens, temperature=config.temperature,
-                                 stop=STOP, sampling=sampling)
-            for p in alive:
-                call = calls[p.index]
-                chunk, finished = close_chunk(call.completion, call.finish_reason)
-                path = extend(p, Segment("reasoning", round_, chunk), call)
-                path = replace(path, finished=finished, answers_by_round=(
-                    *path.answers_by_round, extract_answer(path.own_text)))
-                record("leap.path", p.index, call, round=round_, finished=finished,
-                       answer=path.answer)
-                paths[p.index] = path
-        return {"paths": paths, "round": round_}
-
-    def summarize(state: LeapState) -> LeapState:
-        round_, paths = state["round"], list(state["paths"])
-        rng = random.Random(f"{config.seed}/{round_}")
-        alive = [without_partial_sentence(p) for p in paths if not p.finished]
-        cues = {p.index: f"\n\n{rng.choice(TRIGGERS)} <summarize> {rng.choice(OPENERS)}"
-                for p in alive}
-        with tracer.span("leap.summarize", round=round_):
-            calls = complete_all(llm, {p.index: p.text + cues[p.index] for p in alive},
-                                 max_tokens=config.summary_tokens, temperature=config.temperature,
-                                 stop=SUMMARY_STOP, sampling=sampling)
-            summaries = {}
-            for p in alive:
-                call = calls[p.index]
-                summaries[p.index] = " ".join(call.completion.split())  # routed without opener
-                text = f"{cues[p.index]}{call.completion.rstrip()} </summarize>"
-                paths[p.index] = extend(p, Segment("summary", round_, text), call)
-                record("leap.summary", p.index, call, round=round_, summary=summaries[p.index])
-        return {"paths": paths, "summaries": summaries}
-
-    def route(state: LeapState) -> LeapState:
-        with tracer.span("leap.route", round=state["round"], router=config.router,
-                         top_k=config.top_k) as span:
-            routes = route_peers(state["summaries"], config.router, config.top_k, router_rng)
-            span.attributes["heard"] = routes
-        return {"routes": routes}
-
-    def share(state: LeapState) -> LeapState:
-        round_, paths = state["round"], list(state["paths"])
-        with tracer.span("leap.share", round=round_):
-            for i, peers in state["routes"].items():
-                p, text = paths[i], peer_block([state["summaries"][j] for j in peers])
-                block = PeerBlock(round=round_, offset=len(p.text), peers=tuple(peers), text=text)
-                paths[i] = replace(p, segments=(*p.segments, Segment("peers", round_, text)),
-                                   peer_blocks=(*p.peer_blocks, block))
-        return {"paths": paths}
-
-    def force_answer(state: LeapState) -> LeapState:
-        paths = list(state["paths"])
-        todo = [p for p in paths if not p.finished or p.answer is None]
-        with tracer.span("leap.force_answer", paths=[p.index for p in todo]):
-            calls = complete_all(llm, {p.index: p.text + FORCE for p in todo},
-                                 max_tokens=config.answer_tokens, temperature=config.temperature,
-                                 stop=("\n",), sampling=sampling)
-            for p in todo:
-                call, last_round = calls[p.index], len(p.answers_by_round)
-                path = extend(p, Segment("answer", last_round, FORCE + call.completion), call)
-                # the forced answer closes the path's last round, so it replaces that round's
-                path = replace(path, finished=True, answers_by_round=(
-                    *p.answers_by_round[:-1], extract_answer(path.own_text)))
-                record("leap.path", p.index, call, round=last_round, forced=True,
-                       answer=path.answer)
-                paths[p.index] = path
-        return {"paths": paths}
-
-    def vote(state: LeapState) -> LeapState:
-        answers = [p.answer for p in state["paths"]]
-        with tracer.span("leap.vote", answers=answers) as span:
-            span.attributes["answer"] = answer = majority_vote(answers)
-        return {"answer": answer}
-
-    graph = StateGraph(LeapState)
-    graph.add_node("start", start)
-    graph.add_node("generate", generate)
-    graph.add_node("summarize", summarize)
-    graph.add_node("route", route)
-    graph.add_node("share", share)
-    graph.add_node("force_answer", force_answer)
-    graph.add_node("vote", vote)
+    graph = StateGraph(LeapState, context_schema=LeapDeps)
+    for node in (start, generate, summarize, route, share, force_answer, vote):
+        graph.add_node(node.__name__, node)
     graph.add_edge(START, "start")
     graph.add_edge("start", "generate")
-    graph.add_conditional_edges(
-        "generate", partial(after_generate, max_rounds=config.max_rounds, exchange=exchange),
-        ["summarize", "generate", "force_answer"])
+    graph.add_conditional_edges("generate", _after_generate, ["summarize", "generate", "force_answer"])
     graph.add_edge("summarize", "route")
     graph.add_edge("route", "share")
     graph.add_edge("share", "generate")
     graph.add_edge("force_answer", "vote")
     graph.add_edge("vote", END)
     return graph.compile()
+
+
+@cache
+def leap_graph():
+    """The LeaP graph, compiled once per process."""
+    return build_leap_graph()
 
 
 def own_wrong_prefixes(llm: LLM, problem: str, gold: str, config: LeapConfig, *,
@@ -481,10 +513,10 @@ def _run(llm: LLM, problem: str, config: LeapConfig, *, tracer: Tracer | None,
         raise ValueError(f"{len(prefixes)} prefixes for {config.n_paths} paths")
     tracer = tracer or Tracer()
     mode: Literal["leap", "independent"] = "leap" if exchange else "independent"
-    graph = build_leap_graph(llm, config, tracer=tracer, exchange=exchange)
+    deps = LeapDeps(llm, config, tracer, exchange, random.Random(f"{config.seed}/router"))
     with tracer.span(mode, problem=problem, **asdict(config)) as span:
-        state = graph.invoke({"problem": problem, "prefixes": prefixes},
-                             {"recursion_limit": 4 * config.max_rounds + 8})
+        state = leap_graph().invoke({"problem": problem, "prefixes": prefixes},
+                                    {"recursion_limit": 4 * config.max_rounds + 8}, context=deps)
         span.attributes["answer"] = state["answer"]
     return LeapResult(problem=problem, mode=mode, answer=state["answer"],
                       paths=tuple(state["paths"]), rounds=state["round"])

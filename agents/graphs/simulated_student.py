@@ -15,9 +15,11 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
+from functools import cache
 from typing import TypedDict
 
 from langgraph.graph import END, START, StateGraph
+from langgraph.runtime import Runtime
 
 from agents.eval.dialogue_metrics import bearing
 from agents.llm import LLM, ChatMessage
@@ -67,40 +69,62 @@ def opening_turn(seed: StudentSeed) -> str:
     return seed.incorrect_solution.strip()
 
 
-def build_student_graph(llm: LLM, seed: StudentSeed, *, tracer: Tracer, max_tokens: int = 60,
-                        temperature: float = 0.4):
-    """One student turn: `reply` (an LLM call in persona) → `check` (did it state the answer)."""
-    traced = TracedLLM(llm, tracer)
-    system = STUDENT_SYSTEM_PROMPT.format(profile=seed.profile, problem=seed.problem,
-                                          solution=seed.incorrect_solution.strip())
+@dataclass(frozen=True)
+class StudentDeps:
+    """What the student graph's nodes need, passed as the run's context."""
 
-    def reply_node(state: StudentState) -> StudentState:
-        with tracer.span("student_reply"):
-            call = traced.chat([{"role": "system", "content": system}, *state["dialogue"]],
-                               max_tokens=max_tokens, temperature=temperature)
-            return {"reply": call.completion.strip()}
+    llm: TracedLLM
+    seed: StudentSeed
+    tracer: Tracer
+    max_tokens: int = 60
+    temperature: float = 0.4
 
-    def check_node(state: StudentState) -> StudentState:
-        with tracer.span("student_check") as span:
-            solved = bearing(state["reply"], seed.gold_answer)
-            span.attributes["solved"] = solved
-            return {"solved": solved}
+    @property
+    def system(self) -> str:
+        return STUDENT_SYSTEM_PROMPT.format(profile=self.seed.profile, problem=self.seed.problem,
+                                            solution=self.seed.incorrect_solution.strip())
 
-    graph = StateGraph(StudentState)
-    graph.add_node("reply", reply_node)
-    graph.add_node("check", check_node)
+
+def reply(state: StudentState, runtime: Runtime[StudentDeps]) -> StudentState:
+    """The student's next message, in persona."""
+    deps = runtime.context
+    with deps.tracer.span("student_reply"):
+        call = deps.llm.chat([{"role": "system", "content": deps.system}, *state["dialogue"]],
+                             max_tokens=deps.max_tokens, temperature=deps.temperature)
+        return {"reply": call.completion.strip()}
+
+
+def check(state: StudentState, runtime: Runtime[StudentDeps]) -> StudentState:
+    """Whether the reply states the right final answer (the metric's own reading)."""
+    with runtime.context.tracer.span("student_check") as span:
+        solved = bearing(state["reply"], runtime.context.seed.gold_answer)
+        span.attributes["solved"] = solved
+        return {"solved": solved}
+
+
+def build_student_graph():
+    """One student turn: `reply` (an LLM call in persona) → `check`; run with `context=StudentDeps`."""
+    graph = StateGraph(StudentState, context_schema=StudentDeps)
+    graph.add_node("reply", reply)
+    graph.add_node("check", check)
     graph.add_edge(START, "reply")
     graph.add_edge("reply", "check")
     graph.add_edge("check", END)
     return graph.compile()
 
 
+@cache
+def student_graph():
+    """The student graph, compiled once per process."""
+    return build_student_graph()
+
+
 def student_turn(llm: LLM, seed: StudentSeed, dialogue: list[ChatMessage], *, tracer: Tracer,
                  max_tokens: int = 60) -> StudentState:
     """The student's next reply to a dialogue seen from its side."""
-    graph = build_student_graph(llm, seed, tracer=tracer, max_tokens=max_tokens)
+    deps = StudentDeps(TracedLLM(llm, tracer), seed, tracer, max_tokens)
     with tracer.span("student_turn"):
-        return graph.invoke({"dialogue": dialogue})
+        return student_graph().invoke({"dialogue": dialogue}, context=deps)
 
 
 def upstream_text(text: str) -> str:

@@ -3,13 +3,11 @@
 from django.conf import settings
 from django.db import models
 
+from apps.jobs.models import Job
 
-class Export(models.Model):
-    class Status(models.TextChoices):
-        QUEUED = "queued"
-        RUNNING = "running"
-        DONE = "done"
-        FAILED = "failed"
+
+class Export(Job):
+    """One dataset export: its format, filters, files and manifest; status and progress as a Job."""
 
     class FileType(models.TextChoices):
         JSONL = "jsonl"
@@ -18,30 +16,16 @@ class Export(models.Model):
     format = models.CharField(max_length=32)
     file_type = models.CharField(max_length=16, choices=FileType.choices, default=FileType.JSONL)
     filters = models.JSONField(default=dict, blank=True)
-    status = models.CharField(max_length=16, choices=Status.choices, default=Status.QUEUED)
-    progress = models.FloatField(default=0.0, help_text="0 to 1 while running.")
     records_read = models.PositiveIntegerField(default=0)
     counts = models.JSONField(default=dict, blank=True)
     manifest = models.JSONField(default=dict, blank=True)
     files = models.JSONField(default=list, blank=True, help_text="File names in `directory`.")
     directory = models.CharField(max_length=500, blank=True)
-    error = models.TextField(blank=True)
     created_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True,
                                    blank=True, related_name="+")
-    created_at = models.DateTimeField(auto_now_add=True)
-    started_at = models.DateTimeField(null=True, blank=True)
-    finished_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         ordering = ["-created_at"]
-
-    @property
-    def in_progress(self) -> bool:
-        return self.status in (self.Status.QUEUED, self.Status.RUNNING)
-
-    @property
-    def percent(self) -> int:
-        return 100 if self.status == self.Status.DONE else int(self.progress * 100)
 
     def __str__(self) -> str:
         return f"export {self.pk} {self.format}/{self.file_type} ({self.status})"

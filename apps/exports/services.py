@@ -25,9 +25,11 @@ from apps.exports.pipeline import ExportError, write_dataset
 from apps.exports.privacy import Privacy
 from apps.exports.records import Record
 from apps.exports.sources import sources_for
+from apps.jobs.queueing import enqueue_on_commit
 
 log = logging.getLogger(__name__)
 TOKEN_PREFIX = "tg_"
+RUN_EXPORT_TASK = "apps.exports.tasks.run_export_task"
 
 
 def request_export(user: User | None, *, format_name: str, file_type: str, filters: ExportFilters,
@@ -44,9 +46,7 @@ def request_export(user: User | None, *, format_name: str, file_type: str, filte
         audit(user, "export.requested", export, format=format_name,
               file_type=file_type, filters=export.filters, via="shell" if user is None else "web")
         if enqueue:
-            from apps.exports.tasks import run_export_task
-
-            transaction.on_commit(lambda: run_export_task.delay(export.pk))
+            enqueue_on_commit(RUN_EXPORT_TASK, export.pk, job=export)
     return export
 
 

@@ -1,4 +1,4 @@
-"""Problems for a lab run, read from a GSM8K or MathDial JSONL file in file order."""
+"""Problems for a lab run, read from a GSM8K or MathDial JSONL file in file order (by agents.datasets)."""
 
 from __future__ import annotations
 
@@ -8,11 +8,8 @@ from pathlib import Path
 
 from django.conf import settings
 
-from agents.math import gold_final_answer
-from apps.problems.importers import ImportError_, read_jsonl
+from agents.datasets import MathDialItem, load_problems
 
-GSM8K_FIELDS = ("question", "answer")
-MATHDIAL_FIELDS = ("question", "ground_truth", "student_incorrect_solution")
 PREFIX_MAX_CHARS = 400
 
 
@@ -37,15 +34,10 @@ def resolve(path: str) -> Path:
 
 
 def load_items(path: str, limit: int) -> list[Item]:
-    """The first `limit` problems of the file; a bad line fails the whole load with its number."""
-    file = resolve(path)
-    first = read_jsonl(file, required=("question",))[0][1]
-    if "student_incorrect_solution" in first:
-        rows = read_jsonl(file, required=MATHDIAL_FIELDS)[:limit]
-        return [Item(row["question"].strip(), _gold(number, row["ground_truth"]),
-                     wrong_prefix(row["student_incorrect_solution"])) for number, row in rows]
-    rows = read_jsonl(file, required=GSM8K_FIELDS)[:limit]
-    return [Item(row["question"].strip(), _gold(number, row["answer"])) for number, row in rows]
+    """The first `limit` problems of the file; a bad line fails the whole load (DatasetError)."""
+    return [Item(row.question.strip(), row.gold, wrong_prefix(row.incorrect_solution))
+            if isinstance(row, MathDialItem) else Item(row.question, row.gold)
+            for row in load_problems(resolve(path), limit)]
 
 
 def wrong_prefix(solution: str) -> str:
@@ -57,10 +49,3 @@ def wrong_prefix(solution: str) -> str:
         ends = [m.end() for m in re.finditer(r"[.!?\n]", cut)]
         text = cut[: ends[-1]] if ends else cut
     return text.strip() + "\n"
-
-
-def _gold(number: int, solution: str) -> str:
-    gold = gold_final_answer(solution)
-    if gold is None:
-        raise ImportError_(f"line {number}: no final answer in the worked solution")
-    return gold

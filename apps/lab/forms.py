@@ -5,10 +5,10 @@ from __future__ import annotations
 from django import forms
 
 from agents.atlas.probe import PROBES
+from agents.datasets import DatasetError
 from agents.graphs.leap import PROMPT_STYLES, LeapConfig, estimate_tokens, fit_to_context, render_prompt
 from agents.graphs.routing import ROUTERS
 from apps.lab.datasets import dataset_choices, load_items, resolve
-from apps.problems.importers import ImportError_
 
 ENGINES = ("embedded", "vllm", "openai", "scripted")
 ENGINE_CHOICES = [(e, e) for e in ENGINES]
@@ -36,9 +36,10 @@ class _LaunchForm(forms.Form):
         if "dataset" in data and "limit" in data:
             try:
                 items = load_items(data["dataset"], data["limit"])
-            except ImportError_ as exc:
+            except DatasetError as exc:
                 where = resolve(data["dataset"]).parent
-                raise forms.ValidationError(f"dataset {data['dataset']} (in {where}): {exc}") from exc
+                raise forms.ValidationError(
+                    f"dataset {data['dataset']} (in {where}): {exc.reason}") from exc
             data["items"] = items
         return data
 

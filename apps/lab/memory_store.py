@@ -45,6 +45,42 @@ class PostgresMemoryStore:
                                     source=reward.source, lane=lane)
 
 
+class PendingMemoryStore:
+    """The store a session runs on outside any transaction: reads see Postgres plus this
+    session's own writes, and the writes wait in memory until `flush` (called inside the
+    transaction that saves the session's records), so a step that is dropped writes nothing."""
+
+    def __init__(self, stored: PostgresMemoryStore | None = None) -> None:
+        self.stored = stored or PostgresMemoryStore()
+        self.memories: list[tuple[str, LearningMemory, str]] = []
+        self.rewards: list[tuple[str, Reward, Lane]] = []
+
+    def load(self, key: str) -> LearningMemory:
+        mine = [memory for k, memory, _ in self.memories if k == key]
+        return mine[-1] if mine else self.stored.load(key)
+
+    def save(self, key: str, memory: LearningMemory, reason: str) -> None:
+        self.memories.append((key, memory, reason))
+
+    def history(self, key: str) -> list[float]:
+        return self.stored.history(key) + [r.score for k, r, _ in self.rewards if k == key]
+
+    def records(self, key: str) -> list[HistoryRecord]:
+        return self.stored.records(key) + [HistoryRecord(r.score, r.rationale, lane)
+                                           for k, r, lane in self.rewards if k == key]
+
+    def record_reward(self, key: str, reward: Reward, lane: Lane) -> None:
+        self.rewards.append((key, reward, lane))
+
+    def flush(self) -> None:
+        """Write the pending rewards and memory versions, in the order the session made them."""
+        for key, reward, lane in self.rewards:
+            self.stored.record_reward(key, reward, lane)
+        for key, memory, reason in self.memories:
+            self.stored.save(key, memory, reason)
+        self.memories, self.rewards = [], []
+
+
 def memory_diff(older: dict, newer: dict) -> list[str]:
     """A unified diff of two stored memories, as lines of pretty-printed JSON."""
     def lines(memory: dict) -> list[str]:

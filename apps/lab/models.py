@@ -3,32 +3,24 @@
 from django.conf import settings
 from django.db import models
 
+from apps.jobs.models import Job
 
-class Experiment(models.Model):
-    """One launched run over N problems: parameters, progress, the final report or the error."""
+
+class Experiment(Job):
+    """One launched run over N problems: parameters, problems done, the final report or the error."""
 
     class Kind(models.TextChoices):
         ATLAS = "atlas"
         LEAP = "leap"
 
-    class Status(models.TextChoices):
-        QUEUED = "queued"
-        RUNNING = "running"
-        DONE = "done"
-        FAILED = "failed"
-
     kind = models.CharField(max_length=10, choices=Kind.choices)
     params = models.JSONField(default=dict)
-    status = models.CharField(max_length=10, choices=Status.choices, default=Status.QUEUED)
     done = models.PositiveIntegerField(default=0)
     total = models.PositiveIntegerField(default=0)
     report = models.JSONField(default=dict, blank=True)
-    error = models.TextField(blank=True)
     created_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True,
                                    on_delete=models.SET_NULL, related_name="experiments")
-    created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
-    finished_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         ordering = ["-id"]
@@ -39,10 +31,6 @@ class Experiment(models.Model):
     @property
     def percent(self) -> int:
         return round(100 * self.done / self.total) if self.total else 0
-
-    @property
-    def finished(self) -> bool:
-        return self.status in (self.Status.DONE, self.Status.FAILED)
 
 
 class MemoryVersion(models.Model):

@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import asdict
 from datetime import UTC, datetime
 
-from django.db import transaction
+from django.db import connection, transaction
 
 from agents.atlas import AtlasConfig, AtlasSession, AtlasTask, run_atlas_session, run_student_alone
 from agents.atlas.session import Attempt, StudentRun
@@ -15,21 +16,18 @@ from agents.llm import LLM
 from agents.math import answers_match
 from agents.tracing import Tracer
 from apps.engines import get_llm
+from apps.jobs.queueing import enqueue_on_commit
 from apps.lab import reports
 from apps.lab.datasets import Item, load_items
 from apps.lab.forms import MEMORY_MODES
-from apps.lab.memory_store import PostgresMemoryStore
+from apps.lab.memory_store import PendingMemoryStore
 from apps.lab.models import AtlasSessionRecord, Experiment, LeapProblemResult
+from apps.lab.routing import ADVANCE_TASK
 from apps.traces.services import save_run
 
 Engines = Callable[[str], LLM]
-GPU_ENGINES = ("vllm",)
-
-
-def queue_for(experiment: Experiment) -> str:
-    """The Celery queue: `gpu` when any role runs on vLLM, else `llm`."""
-    engines = {v for k, v in experiment.params.items() if k.endswith("engine")}
-    return "gpu" if engines & set(GPU_ENGINES) else "llm"
+UNFINISHED = (Experiment.Status.QUEUED, Experiment.Status.RUNNING)
+LOCK_NAMESPACE = 19_001  # pg advisory locks: (namespace, experiment id)
 
 
 def create_experiment(kind: str, params: dict, user=None) -> Experiment:
@@ -40,18 +38,30 @@ def create_experiment(kind: str, params: dict, user=None) -> Experiment:
 
 def launch(experiment: Experiment) -> None:
     """Queue the experiment's first step on a worker once the row is committed."""
-    from apps.lab.tasks import advance_experiment_task
+    enqueue_on_commit(ADVANCE_TASK, experiment.pk, job=experiment)
 
-    queue = queue_for(experiment)
-    transaction.on_commit(lambda: advance_experiment_task.apply_async([experiment.pk], queue=queue))
+
+def queue_next_step(experiment_id: int) -> None:
+    """Queue the step after this one (a broker failure fails the experiment, visibly)."""
+    enqueue_on_commit(ADVANCE_TASK, experiment_id, job=Experiment.objects.get(pk=experiment_id))
 
 
 def advance(experiment_id: int, engines: Engines = get_llm) -> bool:
     """Run the next unfinished problem; finish the experiment after the last. True if more remain.
 
-    Idempotent: a problem whose rows exist is skipped, a finished experiment is left alone.
-    A failure marks the experiment failed with the reason and stops it.
+    Idempotent and safe under redelivery: while one worker holds the experiment (a Postgres
+    advisory lock, which needs no open transaction) a second delivery returns at once; the
+    problem's LLM calls run outside any transaction; its rows, traces and memory writes are
+    saved in one short transaction under the experiment's row lock, and dropped if another
+    delivery saved that problem first. A failure marks the experiment failed with the reason.
     """
+    with experiment_lock(experiment_id) as held:
+        if not held:
+            return False  # another delivery is working on it and will queue what follows
+        return _advance(experiment_id, engines)
+
+
+def _advance(experiment_id: int, engines: Engines) -> bool:
     experiment = Experiment.objects.get(pk=experiment_id)
     if experiment.finished:
         return False
@@ -61,15 +71,40 @@ def advance(experiment_id: int, engines: Engines = get_llm) -> bool:
     if position is None:
         finish(experiment)
         return False
-    Experiment.objects.filter(pk=experiment.pk).update(status=Experiment.Status.RUNNING)
+    Experiment.objects.filter(pk=experiment.pk, started_at=None).update(started_at=datetime.now(tz=UTC))
+    Experiment.objects.filter(pk=experiment.pk, status=Experiment.Status.QUEUED).update(
+        status=Experiment.Status.RUNNING)
     try:
         run_item = _run_atlas_item if experiment.kind == Experiment.Kind.ATLAS else _run_leap_item
-        run_item(experiment, position, items[position], engines)
+        save = run_item(experiment, position, items[position], engines)
+        with transaction.atomic():
+            experiment = Experiment.objects.select_for_update().get(pk=experiment_id)
+            if experiment.finished:
+                return False
+            done = _done_positions(experiment)
+            if position not in done:  # else a redelivered twin saved it first: drop this one
+                save()
+                done.add(position)
+            Experiment.objects.filter(pk=experiment.pk).update(done=len(done),
+                                                               progress=len(done) / len(items))
     except Exception as exc:  # noqa: BLE001 - any failure is recorded and shown on the page
         fail(experiment, f"problem {position + 1}: {type(exc).__name__}: {exc}")
         return False
-    Experiment.objects.filter(pk=experiment.pk).update(done=len(done) + 1)
     return True
+
+
+@contextmanager
+def experiment_lock(experiment_id: int) -> Iterator[bool]:
+    """Hold the experiment for this connection without a transaction; yields False if taken."""
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT pg_try_advisory_lock(%s, %s)", [LOCK_NAMESPACE, experiment_id])
+        held = cursor.fetchone()[0]
+    try:
+        yield held
+    finally:
+        if held:
+            with connection.cursor() as cursor:
+                cursor.execute("SELECT pg_advisory_unlock(%s, %s)", [LOCK_NAMESPACE, experiment_id])
 
 
 def run_inline(experiment: Experiment, engines: Engines = get_llm,
@@ -84,14 +119,14 @@ def run_inline(experiment: Experiment, engines: Engines = get_llm,
 
 def finish(experiment: Experiment) -> None:
     """Write the report and mark the experiment done."""
-    Experiment.objects.filter(pk=experiment.pk).update(
+    Experiment.objects.filter(pk=experiment.pk, status__in=UNFINISHED).update(
         status=Experiment.Status.DONE, report=reports.build(experiment),
-        done=experiment.total, finished_at=datetime.now(tz=UTC))
+        done=experiment.total, progress=1.0, finished_at=datetime.now(tz=UTC))
 
 
 def fail(experiment: Experiment, reason: str) -> None:
-    """Mark the experiment failed with a reason a person can read."""
-    Experiment.objects.filter(pk=experiment.pk).update(
+    """Mark an unfinished experiment failed with a reason a person can read."""
+    Experiment.objects.filter(pk=experiment.pk, status__in=UNFINISHED).update(
         status=Experiment.Status.FAILED, error=reason[:2000], finished_at=datetime.now(tz=UTC))
 
 
@@ -127,7 +162,9 @@ def atlas_config(params: dict, *, oracle: bool = False) -> AtlasConfig:
                        prices={role: tuple(p) for role, p in (params.get("prices") or {}).items()})
 
 
-def _run_atlas_item(experiment: Experiment, position: int, item: Item, engines: Engines) -> None:
+def _run_atlas_item(experiment: Experiment, position: int, item: Item,
+                    engines: Engines) -> Callable[[], None]:
+    """Run the problem's sessions and baselines; return what saves them (with their memory writes)."""
     params = experiment.params
     student, teacher = engines(params["student_engine"]), engines(params["teacher_engine"])
     task = AtlasTask(question=item.question, gold=item.gold, skill=params.get("skill", ""))
@@ -139,11 +176,16 @@ def _run_atlas_item(experiment: Experiment, position: int, item: Item, engines: 
     if params.get("oracle_arm"):
         arms.append((AtlasSessionRecord.Arm.ORACLE, oracle_key(experiment),
                      atlas_config(params, oracle=True)))
-    with transaction.atomic():  # the memory and reward writes go with the records, or not at all
-        for arm, key, arm_config in arms:
-            tracer = Tracer()
-            session = run_atlas_session(student, teacher, task, PostgresMemoryStore(), key,
-                                        arm_config, tracer)
+    store = PendingMemoryStore()
+    sessions = []
+    for arm, key, arm_config in arms:
+        tracer = Tracer()
+        sessions.append((arm, tracer, run_atlas_session(student, teacher, task, store, key,
+                                                        arm_config, tracer)))
+
+    def save() -> None:  # the memory and reward writes go with the records, or not at all
+        store.flush()
+        for arm, tracer, session in sessions:
             run = save_run(tracer, source="atlas",
                            name=f"{arm} #{experiment.pk} problem {position + 1}",
                            subject=experiment, user=experiment.created_by,
@@ -152,6 +194,8 @@ def _run_atlas_item(experiment: Experiment, position: int, item: Item, engines: 
             _save_session(experiment, position, item, session, run, arm)
         _save_baseline(experiment, position, item, alone, AtlasSessionRecord.Arm.BASELINE)
         _save_baseline(experiment, position, item, self_retry, AtlasSessionRecord.Arm.SELF_RETRY)
+
+    return save
 
 
 def _save_session(experiment: Experiment, position: int, item: Item, session: AtlasSession, run,
@@ -201,7 +245,9 @@ def trap_prefixes(llm: LLM, item: Item, config: LeapConfig, params: dict) -> lis
     return [own[i % len(own)] for i in range(trapped)] if own else []
 
 
-def _run_leap_item(experiment: Experiment, position: int, item: Item, engines: Engines) -> None:
+def _run_leap_item(experiment: Experiment, position: int, item: Item,
+                   engines: Engines) -> Callable[[], None]:
+    """Run both methods on the problem; return what saves their results and traces."""
     params = experiment.params
     llm = engines(params["engine"])
     config = leap_config(params)
@@ -211,12 +257,15 @@ def _run_leap_item(experiment: Experiment, position: int, item: Item, engines: E
         tracer = Tracer()
         result = run_method(llm, item.question, config, tracer=tracer, prefixes=prefixes)
         outcomes.append((mode, tracer, result))
-    with transaction.atomic():
+
+    def save() -> None:
         for mode, tracer, result in outcomes:
             run = save_run(tracer, source="leap", name=f"{mode} #{experiment.pk} problem {position + 1}",
                            subject=experiment, user=experiment.created_by, engine=params["engine"],
                            model=getattr(llm, "model", ""))
             _save_leap(experiment, position, item, mode, result, run, prefixes[0] if prefixes else "")
+
+    return save
 
 
 def _save_leap(experiment, position: int, item: Item, mode: str, result: LeapResult, run,

@@ -17,7 +17,6 @@ from agents.eval.tutor_eval import (
     TUTORS,
     DatasetError,
     MathDialItem,
-    build_report,
     load_dataset,
     run_dialogue,
     select,
@@ -29,6 +28,7 @@ from apps.problems.importers import save_mathdial_item
 from apps.traces.models import Run
 from apps.traces.services import save_run
 from apps.tutoring.models import EvaluationDialogue, EvaluationRun, Turn, TutoringSession
+from apps.tutoring.selectors import report_of
 
 log = logging.getLogger(__name__)
 
@@ -131,18 +131,6 @@ def _store(run: EvaluationRun, item: MathDialItem, result: dict, tracer: Tracer)
         run=run, line=item.line, qid=item.qid, session=session,
         result={key: result[key] for key in ("s", "t", "success_at_k", "telling_at_k", "line",
                                              "qid", "turns")})
-
-
-def report_of(run: EvaluationRun) -> dict:
-    """The run's report from its stored dialogues (failed dialogues are counted, not scored)."""
-    stored = list(run.dialogues.all())
-    scored = [d.result for d in stored if not d.error]
-    report = build_report(scored, tutor=run.tutor, engine=run.engine, model=run.model,
-                          k_max=run.params["k_max"], seed=run.params["seed"],
-                          params={**run.params, "dataset": run.dataset,
-                                  "student_engine": run.student_engine, "run_id": run.pk})
-    report["failed"] = [{"line": d.line, "error": d.error} for d in stored if d.error]
-    return report
 
 
 def finish_if_complete(run_id: int) -> EvaluationRun:

@@ -2,6 +2,7 @@
 
 from django.db.models import Count, Q, QuerySet
 
+from agents.eval.tutor_eval import build_report
 from apps.problems.models import Problem
 from apps.tutoring.models import EvaluationRun, Turn, TutoringSession
 
@@ -73,8 +74,6 @@ def run_report(run: EvaluationRun) -> dict:
     """The finished report, or one computed from the dialogues stored so far."""
     if run.report:
         return run.report
-    from apps.tutoring.evaluations import report_of
-
     return report_of(run)
 
 
@@ -86,3 +85,15 @@ def next_problem_for(student, session: TutoringSession) -> Problem | None:
     todo = problems_for(student).exclude(pk__in=solved.values("problem_id")).order_by("pk")
     return todo.filter(pk__gt=session.problem_id).first() or todo.exclude(
         pk=session.problem_id).first()
+
+
+def report_of(run: EvaluationRun) -> dict:
+    """The run's report from its stored dialogues (failed dialogues are counted, not scored)."""
+    stored = list(run.dialogues.all())
+    scored = [d.result for d in stored if not d.error]
+    report = build_report(scored, tutor=run.tutor, engine=run.engine, model=run.model,
+                          k_max=run.params["k_max"], seed=run.params["seed"],
+                          params={**run.params, "dataset": run.dataset,
+                                  "student_engine": run.student_engine, "run_id": run.pk})
+    report["failed"] = [{"line": d.line, "error": d.error} for d in stored if d.error]
+    return report

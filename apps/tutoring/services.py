@@ -15,7 +15,7 @@ from django.template.loader import render_to_string
 from django.utils import timezone
 
 from agents.graphs.moves import DEFAULT_TELLING_BUDGET_TURN
-from agents.graphs.tutor import run_tutor_turn
+from agents.graphs.tutor import check_answer, run_tutor_turn
 from agents.llm import LLMError
 from agents.llm.scripted import split_tokens
 from agents.tracing import Tracer
@@ -136,12 +136,32 @@ def post_student_message(session: TutoringSession, text: object, client_id: obje
         # The page learns of the new turns before any token of the reply can reach it.
         publish_new_turns(session, [t for t in (student_turn, tutor_turn) if t is not None])
         if paused:  # the tutor waits, but the checker still reads the student's answer
-            from apps.tutoring.takeover import check_student_answer
-
             check_student_answer(session, student_turn)
         if tutor_turn is not None:
             transaction.on_commit(lambda: _enqueue(tutor_turn))
     return student_turn, tutor_turn
+
+
+def check_student_answer(session: TutoringSession, turn: Turn) -> Turn:
+    """Check and record the answer a student types while a teacher holds the session (inside
+    the caller's transaction): the answer and its correctness on the turn, the learner's
+    reward, and a trace of the check. The tutor still waits; no reply is made."""
+    tracer = Tracer()
+    with tracer.span("assess", paused_by_takeover=True) as span:
+        answer, correct = check_answer(turn.text, session.problem.gold_answer,
+                                       session.problem.statement)
+        span.attributes.update(student_answer=answer, student_correct=correct)
+    turn.student_answer = answer or ""
+    turn.is_correct = correct if answer is not None else None
+    turn.save(update_fields=["student_answer", "is_correct"])
+    if session.student and answer is not None:
+        skill = (session.problem.skills or ["general"])[0]
+        lane, _reason = lane_for(session.student, skill)
+        record_learner_reward(session.student, skill, float(correct), lane,
+                              rationale=f"checker on {answer!r} during a takeover")
+    save_run(tracer, source=Run.Source.TUTORING, name="takeover_answer_check", subject=turn,
+             user=session.student)
+    return turn
 
 
 def reply_to_waiting_student(session: TutoringSession) -> Turn | None:

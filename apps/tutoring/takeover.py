@@ -82,28 +82,3 @@ def post_teacher_message(session: TutoringSession, teacher, text: object) -> Tur
                  user=teacher)
         publish_new_turns(session, [turn])
     return turn
-
-
-def check_student_answer(session: TutoringSession, turn: Turn) -> Turn:
-    """Check and record the answer a student types while a teacher holds the session (inside
-    the caller's transaction): the answer and its correctness on the turn, the learner's
-    reward, and a trace of the check. The tutor still waits; no reply is made."""
-    from agents.graphs.tutor import check_answer
-    from apps.lab.learners import lane_for, record_learner_reward
-
-    tracer = Tracer()
-    with tracer.span("assess", paused_by_takeover=True) as span:
-        answer, correct = check_answer(turn.text, session.problem.gold_answer,
-                                       session.problem.statement)
-        span.attributes.update(student_answer=answer, student_correct=correct)
-    turn.student_answer = answer or ""
-    turn.is_correct = correct if answer is not None else None
-    turn.save(update_fields=["student_answer", "is_correct"])
-    if session.student and answer is not None:
-        skill = (session.problem.skills or ["general"])[0]
-        lane, _reason = lane_for(session.student, skill)
-        record_learner_reward(session.student, skill, float(correct), lane,
-                              rationale=f"checker on {answer!r} during a takeover")
-    save_run(tracer, source=Run.Source.TUTORING, name="takeover_answer_check", subject=turn,
-             user=session.student)
-    return turn

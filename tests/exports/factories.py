@@ -42,8 +42,10 @@ def evaluation_sessions(tmp_path, *, tutor: str, n: int = 1, k_max: int = 2) -> 
     path = tmp_path / f"mathdial-{tutor}.jsonl"
     with open(DATA / "mathdial" / "dev.jsonl") as dev:
         path.write_text("".join(next(dev) for _ in range(n)))
+    # `tutorgraph`: k_max pairs with an early stop (tutor_eval's default became `mathdial`: 4 pairs)
     call_command("tutor_eval", "--dataset", str(path), "--engine", "scripted", "--tutor", tutor,
-                 "--k-max", str(k_max), "--inline", "--out", str(tmp_path / f"report-{tutor}.json"))
+                 "--protocol", "tutorgraph", "--k-max", str(k_max), "--inline",
+                 "--out", str(tmp_path / f"report-{tutor}.json"))
     return list(TutoringSession.objects.filter(origin="evaluation").order_by("pk"))
 
 

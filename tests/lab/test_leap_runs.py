@@ -7,9 +7,9 @@ import json
 import pytest
 
 from agents.llm import ScriptedEngine
-from apps.lab import selectors, services
+from apps.lab import routing, selectors, services
 from apps.lab.datasets import load_items, wrong_prefix
-from apps.lab.models import LeapProblemResult
+from apps.lab.models import Experiment, LeapProblemResult
 from apps.traces.models import Run
 from tests.agents.test_leap import PROBLEM, WRONG, solver
 
@@ -75,9 +75,19 @@ def test_without_traps_no_path_is_prefixed_and_recovery_is_none(mathdial_file):
 
 def test_vllm_runs_go_to_the_gpu_queue(mathdial_file):
     experiment = services.create_experiment("leap", {**PARAMS, "dataset": mathdial_file, "limit": 1})
-    assert services.queue_for(experiment) == "llm"
-    experiment.params["engine"] = "vllm"
-    assert services.queue_for(experiment) == "gpu"
+    assert routing.queue_for(experiment) == "llm"
+    assert celery_queue(experiment) == "llm"
+    Experiment.objects.filter(pk=experiment.pk).update(params={**experiment.params, "engine": "vllm"})
+    experiment.refresh_from_db()
+    assert routing.queue_for(experiment) == "gpu"
+    assert celery_queue(experiment) == "gpu"
+
+
+def celery_queue(experiment) -> str:
+    """The queue Celery's own router (settings CELERY_TASK_ROUTES) picks for the next step."""
+    from config.celery import app
+
+    return app.amqp.router.route({}, routing.ADVANCE_TASK, (experiment.pk,), {})["queue"].name
 
 
 def test_load_items_reads_gsm8k_and_names_a_bad_line(tmp_path):

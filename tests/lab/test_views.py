@@ -6,7 +6,7 @@ import pytest
 from django.test import Client
 
 from apps.accounts.models import Classroom, School
-from apps.lab import services
+from apps.lab import routing, services
 from apps.lab.learners import record_learner_reward
 from apps.lab.models import Experiment
 from tests.conftest import make_user
@@ -53,7 +53,7 @@ def test_admin_launches_runs_and_they_are_queued(admin_client, django_capture_on
     atlas_run, leap_run = Experiment.objects.order_by("id")
     assert response.url == f"/lab/{atlas_run.pk}/" and leap.url == f"/lab/{leap_run.pk}/"
     assert (atlas_run.kind, atlas_run.total, atlas_run.params["teacher_engine"]) == ("atlas", 5, "embedded")
-    assert leap_run.params["router"] == "hybrid" and services.queue_for(leap_run) == "gpu"
+    assert leap_run.params["router"] == "hybrid" and routing.queue_for(leap_run) == "gpu"
     # T = 64 and 2 rounds fit 4,096 tokens with 256-token summaries; the report states it
     assert (leap_run.params["every"], leap_run.params["summary_tokens"]) == (64, 256)
     assert "context 4096 tokens" in leap_run.params["budget"]
@@ -95,6 +95,8 @@ def test_run_page_shows_results_lanes_memory_and_the_failure(admin_client, gsm8k
     assert "other probe: auto: high streak of 3" in page
     assert "the llm probe chose the lane; the other agreed in 6 of 6 sessions" in page
 
+    # fail() spares a finished run, so put it back to running first
+    Experiment.objects.filter(pk=experiment.pk).update(status=Experiment.Status.RUNNING)
     services.fail(experiment, "problem 3: LLMError: engine down")
     progress = admin_client.get(f"/lab/{experiment.pk}/progress/").content.decode()
     assert "Failed: problem 3: LLMError: engine down" in progress
