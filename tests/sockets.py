@@ -26,12 +26,14 @@ async def connect(user, session_id: int) -> WebsocketCommunicator:
 
 
 async def frames_until_final(ws: WebsocketCommunicator, turn_id: int) -> list[str]:
-    """Every frame up to the one that replaces the turn with its stored form."""
+    """Every frame up to the one that replaces the turn with its finished stored form (a turn
+    shown again as pending, while a lost worker's turn is retried, is not the end)."""
+    final = re.compile(rf'class="turn \w+ (done|failed)" id="turn-{turn_id}"[^>]*hx-swap-oob="outerHTML"')
     frames = []
     while True:
         frame = await ws.receive_from(timeout=90)
         frames.append(frame)
-        if f'id="turn-{turn_id}"' in frame and 'hx-swap-oob="outerHTML"' in frame:
+        if final.search(frame):
             return frames
 
 

@@ -45,6 +45,8 @@ ATLAS_FORM = {"atlas-dataset": "gsm8k/test.jsonl", "atlas-limit": "2", "atlas-st
               "atlas-teacher_engine": "scripted", "atlas-max_attempts": "2",
               "atlas-student_tokens": "128", "atlas-teacher_tokens": "64",
               "atlas-probe": "llm", "atlas-memory": "live"}
+EVALUATION_FORM = {"dataset": "mathdial/dev.jsonl", "tutor": "baseline", "engine": "scripted",
+                   "limit": "1", "k_max": "1"}
 ADMIN_ONLY = (LOGIN, 403, 403, 403, 403, 403, 200)
 ADMIN_REDIRECT = (LOGIN, 403, 403, 403, 403, 403, 302)
 NO_TOKEN = (401,) * 7  # bearer-token API: a session cookie is not a credential
@@ -75,6 +77,7 @@ HTTP = {
     # Django's admin: staff only (the admin user below is staff); one row stands for all its pages
     "evaluation_list": [("GET", None, ADMIN_ONLY)],
     "evaluation_progress": [("GET", None, ADMIN_ONLY)],
+    "start_evaluation": [("POST", EVALUATION_FORM, ADMIN_REDIRECT)],
     # exports: admins only; the API below takes a bearer token, never a session
     "export_list": [("GET", None, ADMIN_ONLY)],
     "export_new": [("GET", None, ADMIN_ONLY), ("POST", {}, ADMIN_ONLY)],  # empty form: re-shown

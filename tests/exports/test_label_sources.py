@@ -98,17 +98,17 @@ def test_pairwise_labels_become_dpo_pairs_by_majority_or_adjudication(admin, rat
     classroom.refresh_from_db()
     queue = queue_of("pairwise-preference", "pair", admin, raters)
     _, engine = live_pair(alice, problem, classroom, settings, "I added 6 three times.",
-                          "What is 6 + 6 + 6?", "Just multiply them.",
+                          "What is 6 + 6 + 6?", "Why not multiply them?",
                           before=[("I got 17.", "How did you get 17?")])
     disputed, _ = live_pair(alice, problem, other_room, settings, "Maybe 9?", "Is 9 right?",
-                            "Try 3 groups of 6.")
-    live_pair(alice, problem, other_room, settings, "Twenty?", "Hmm, tie one.", "Hmm, tie two.")
-    live_pair(bob, problem, classroom, settings, "secret 99", "Bob reply chosen", "Bob reply rejected")
+                            "What do 3 groups of 6 make?")
+    live_pair(alice, problem, other_room, settings, "Twenty?", "Tie one, what next?", "Tie two, what next?")
+    live_pair(bob, problem, classroom, settings, "secret 99", "Bob chosen, why?", "Bob rejected, why?")
 
     def vote(item, rater):
         reply_a = item.payload["reply_a"]
         choice = {"Is 9 right?": "A" if rater.username == "ann" else "B",
-                  "Hmm, tie one.": "tie"}.get(reply_a, "A")
+                  "Tie one, what next?": "tie"}.get(reply_a, "A")
         return {"preference": choice, "comment": ""}
 
     label_all(queue, raters, vote)
@@ -121,19 +121,19 @@ def test_pairwise_labels_become_dpo_pairs_by_majority_or_adjudication(admin, rat
     done, rows = export(admin, "dpo", settings.EXPORTS_ROOT.parent, sources=("tutoring",))
     assert done.counts["excluded_opted_out"] == 1 and done.counts["train"] == 2
     by_chosen = {row["chosen"][0]["content"]: row for row in rows}
-    assert set(by_chosen) == {"What is 6 + 6 + 6?", "Try 3 groups of 6."}
+    assert set(by_chosen) == {"What is 6 + 6 + 6?", "What do 3 groups of 6 make?"}
     row = by_chosen["What is 6 + 6 + 6?"]
-    assert row["rejected"] == [{"role": "assistant", "content": "Just multiply them."}]
+    assert row["rejected"] == [{"role": "assistant", "content": "Why not multiply them?"}]
     assert [(m["role"], m["content"]) for m in row["prompt"]] == [
         (m["role"], m["content"]) for m in engine.calls[0].messages]  # what the engine saw
     assert [(m["role"], m["content"]) for m in row["prompt"][1:]] == [
         ("user", "I got 17."), ("assistant", "How did you get 17?"), ("user", "I added 6 three times.")]
-    assert by_chosen["Try 3 groups of 6."]["rejected"][0]["content"] == "Is 9 right?"
+    assert by_chosen["What do 3 groups of 6 make?"]["rejected"][0]["content"] == "Is 9 right?"
     assert "99" not in Path(done.directory, "train.jsonl").read_text()
 
     done, openai_rows = export(admin, "openai_preference", settings.EXPORTS_ROOT.parent / "o",
                                sources=("tutoring",))
-    assert {r["preferred_output"][0]["content"] for r in openai_rows} == {"Try 3 groups of 6."}
+    assert {r["preferred_output"][0]["content"] for r in openai_rows} == {"What do 3 groups of 6 make?"}
     assert openai_rows[0]["input"]["messages"][-1]["role"] == "user"
     assert done.counts["dropped"] == {MULTI_TURN: 1, TIE: 1}
 
@@ -142,11 +142,11 @@ def test_pairwise_labels_become_dpo_pairs_by_majority_or_adjudication(admin, rat
         return sorted(r.chosen for r in PAIRS.records(filters)
                       if isinstance(r, PreferencePair) and filters.admits(r.meta))
 
-    assert chosen(adjudicated_only=True) == ["Try 3 groups of 6."]
-    assert chosen(min_agreement=1.0) == ["Bob reply chosen", "What is 6 + 6 + 6?"]
-    assert chosen(classroom=classroom.pk) == ["Bob reply chosen", "What is 6 + 6 + 6?"]
+    assert chosen(adjudicated_only=True) == ["What do 3 groups of 6 make?"]
+    assert chosen(min_agreement=1.0) == ["Bob chosen, why?", "What is 6 + 6 + 6?"]
+    assert chosen(classroom=classroom.pk) == ["Bob chosen, why?", "What is 6 + 6 + 6?"]
     assert chosen(engine="scripted", model="scripted") == [
-        "Bob reply chosen", "Try 3 groups of 6.", "What is 6 + 6 + 6?"]
+        "Bob chosen, why?", "What do 3 groups of 6 make?", "What is 6 + 6 + 6?"]
     assert chosen(schema="other") == []
     assert chosen(date_to=timezone.now().date().replace(year=2020)) == []
     assert PAIRS.count(ExportFilters()) == 4  # labelled items, ties and the opted-out included

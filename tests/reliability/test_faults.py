@@ -12,7 +12,7 @@ from apps.traces.models import LLMCall, Run
 from apps.tutoring.models import Turn, TutoringSession
 from apps.tutoring.services import RETRY_MESSAGE
 from config.stack import stop_process
-from tests.conftest import SCRIPTED_REPLY, start_worker
+from tests.conftest import start_worker
 from tests.sockets import TOKEN, connect, frames_until_final
 
 pytestmark = [pytest.mark.asyncio, pytest.mark.worker, pytest.mark.django_db(transaction=True)]
@@ -28,9 +28,18 @@ def session(alice, problem):
     return TutoringSession.objects.create(student=alice, problem=problem)
 
 
+# Long enough to be cut mid-stream, short enough for the reply verifier (three sentences, one
+# question at the end), so the page is shown exactly the engine's text.
+LONG_REPLY = " ".join(["Let us look at each step of your work together, one at a time, slowly."] * 2
+                      + ["Which step did you do first, and why did you choose that one?"])
+
+
 @pytest.fixture
 def slow_worker(transactional_db):
-    proc = start_worker("slow", LLM_SCRIPTED_TOKEN_DELAY_S="0.3")
+    # Replies reach the page a whole sentence at a time: a three-sentence reply is still
+    # streaming when its first sentence arrives, so the kill lands mid-turn.
+    proc = start_worker("slow", LLM_SCRIPTED_TOKEN_DELAY_S="0.3",
+                        LLM_SCRIPTED_REPLIES=json.dumps([LONG_REPLY]))
     yield proc
     stop_process(proc)
 
@@ -48,19 +57,13 @@ async def test_worker_killed_mid_stream_retries_the_turn_once_and_keeps_the_mess
 
     frames = await frames_until_final(ws, tutor_turn.pk)
     assert any(f'id="turn-{tutor_turn.pk}-body" hx-swap-oob="innerHTML"' in f for f in frames)
-    assert SCRIPTED_REPLY.replace("'", "&#x27;") in frames[-1]
+    assert LONG_REPLY in frames[-1]
     await ws.disconnect()
     turns = [t async for t in Turn.objects.filter(session=session).order_by("index")]
     assert [(t.author, t.status) for t in turns] == [("student", "done"), ("tutor", "done")]
     assert turns[0].text == "I added them: 9"
-    assert (turns[1].text, turns[1].attempts) == (SCRIPTED_REPLY, 2)
+    assert (turns[1].text, turns[1].attempts) == (LONG_REPLY, 2)
     assert await Run.objects.filter(subject_id=turns[1].pk).acount() == 1
-
-
-# Long enough to be cut mid-stream, short enough for the reply verifier (three sentences, one
-# question at the end), so the page is shown exactly the engine's text.
-LONG_REPLY = " ".join(["Let us look at each step of your work together, one at a time, slowly."] * 2
-                      + ["Which step did you do first, and why did you choose that one?"])
 
 
 @pytest.fixture

@@ -22,9 +22,10 @@ from tests.sockets import TOKEN, connect, connect_path, frames_until_final
 REPLY_HTML = SCRIPTED_REPLY.replace("'", "&#x27;")
 ACK = re.compile(r'data-ack="([^"]*)" data-result="(\w+)"')
 SLOW = {"LLM_SCRIPTED_TOKEN_DELAY_S": "0.25"}  # a reply streams for ~2.5 s
-# Sentences reach the page one at a time (the guard holds each back until it is whole): a
-# reply of four slow sentences streams for ~10 s, so a reconnect lands mid-turn.
-LONG_REPLY = ("Let us look again. What does one bag hold? How many bags are there? "
+# Sentences reach the page one at a time (the verifier holds each back until it is whole): a
+# reply of three slow sentences streams for ~13 s, so a reconnect lands mid-turn. It is one the
+# reply verifier accepts (three sentences, one question at the end), so the page shows it as is.
+LONG_REPLY = ("Let us look again. Think about what one bag holds and how many bags there are. "
               "What do you get when you count them all?")
 CRAWL = {"LLM_SCRIPTED_TOKEN_DELAY_S": "0.5", "LLM_SCRIPTED_REPLIES": json.dumps([LONG_REPLY])}
 
