@@ -47,7 +47,7 @@ def choose_lane(history: list[float], thresholds: LaneThresholds = LaneThreshold
         return "paired", "no history"
     recent = history[-t.window:]
     mean = fmean(recent)
-    high, low = _streak(recent, lambda r: r >= t.high), _streak(recent, lambda r: r <= t.low)
+    high, low = streak(recent, lambda r: r >= t.high), streak(recent, lambda r: r <= t.low)
     stats = f"mean {mean:.2f} over last {len(recent)}"
     if low >= t.streak:
         return "coach", f"low streak of {low} (<= {t.low}); {stats}"
@@ -62,7 +62,8 @@ def choose_lane(history: list[float], thresholds: LaneThresholds = LaneThreshold
     return "coach", f"{stats} < {t.paired}"
 
 
-def _streak(rewards: list[float], holds) -> int:
+def streak(rewards: list[float], holds) -> int:
+    """How many of the latest rewards in a row satisfy `holds`."""
     count = 0
     for reward in reversed(rewards):
         if not holds(reward):

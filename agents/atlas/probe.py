@@ -17,7 +17,7 @@ from typing import Literal
 
 from pydantic import BaseModel, Field
 
-from agents.atlas.lanes import LANES, Lane, LaneThresholds, choose_lane
+from agents.atlas.lanes import LANES, Lane, LaneThresholds, choose_lane, streak
 from agents.llm.structured import chat_json, parse_json_object
 from agents.llm.types import LLM, LLMCall, LLMError
 
@@ -91,8 +91,8 @@ def learning_history(records: Sequence[HistoryRecord], limit: int = 10) -> dict:
                      "teacher_learning": r.teacher_learning[:NOTE_CHARS]} for r in recent],
         "count": len(recent), "total_count": len(records), "scores": scores,
         "average_score": fmean(scores),
-        "recent_high_score_streak": _streak(scores, lambda s: s >= HIGH),
-        "recent_low_score_streak": _streak(scores, lambda s: s <= LOW),
+        "recent_high_score_streak": streak(scores, lambda s: s >= HIGH),
+        "recent_low_score_streak": streak(scores, lambda s: s <= LOW),
         "overall_average_score": fmean(r.score for r in records), "limit": limit,
     }
 
@@ -148,12 +148,3 @@ def _check_forced(forced: str) -> Lane:
     if forced not in LANES:
         raise ValueError(f"unknown lane {forced!r}; choose one of {', '.join(LANES)}")
     return forced  # type: ignore[return-value]
-
-
-def _streak(scores: list[float], holds) -> int:
-    count = 0
-    for score in reversed(scores):
-        if not holds(score):
-            break
-        count += 1
-    return count
