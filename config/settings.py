@@ -110,7 +110,8 @@ CELERY_TASK_DEFAULT_QUEUE = "default"
 # Queues are chosen here only: an experiment's step by its engines, tutoring work on `llm`.
 GPU_ENGINES = ("vllm",)
 CELERY_TASK_ROUTES = ["apps.lab.routing.route_experiment_step",
-                      {"apps.tutoring.tasks.*": {"queue": "llm"}, "apps.lab.tasks.*": {"queue": "llm"}}]
+                      {"apps.tutoring.tasks.*": {"queue": "llm"}, "apps.lab.tasks.*": {"queue": "llm"},
+                       "apps.annotation.tasks.*": {"queue": "llm"}}]
 CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": int(env("CELERY_VISIBILITY_TIMEOUT", "600"))}
 CELERY_WORKER_CANCEL_LONG_RUNNING_TASKS_ON_CONNECTION_LOSS = True  # they are redelivered
 CELERY_TASK_ALWAYS_EAGER = env_bool("CELERY_TASK_ALWAYS_EAGER", False)

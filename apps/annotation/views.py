@@ -178,7 +178,7 @@ def run_judge(request, queue_id: int):
     if engine is not None and engine not in ENGINES:
         messages.error(request, f"unknown LLM engine {engine[:40]!r}; choose one of {', '.join(ENGINES)}")
         return redirect("annotation_queue", queue_id=queue.pk)
-    judge_queue_task.apply_async((queue.pk, engine), queue="llm")
+    judge_queue_task.delay(queue.pk, engine)
     messages.success(request, "The LLM judge is labelling this queue; its labels appear as they come.")
     return redirect("annotation_queue", queue_id=queue.pk)
 

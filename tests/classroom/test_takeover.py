@@ -3,17 +3,14 @@
 import json
 
 import pytest
-from channels.routing import URLRouter
-from channels.testing import WebsocketCommunicator
 
 from apps.accounts.models import AuditEvent
-from apps.classroom.routing import websocket_urlpatterns as classroom_ws
 from apps.traces.models import Run
 from apps.tutoring import takeover
 from apps.tutoring.models import Turn, TutoringSession
-from apps.tutoring.routing import websocket_urlpatterns as session_ws
 from apps.tutoring.services import TutoringError, post_student_message
 from tests.conftest import make_user
+from tests.sockets import connect_path
 
 
 @pytest.fixture
@@ -55,14 +52,6 @@ def test_take_over_write_and_hand_back_are_stored_traced_and_audited(session, cl
         ("session.hand_back", "teacher", str(session.pk))]
 
 
-async def communicator(user, path: str) -> WebsocketCommunicator:
-    ws = WebsocketCommunicator(URLRouter(session_ws + classroom_ws), path)
-    ws.scope["user"] = user
-    connected, _ = await ws.connect()
-    assert connected
-    return ws
-
-
 async def receive_until(ws, needle: str) -> str:
     """Frames until one contains the needle (generous timeouts: the machine is loaded)."""
     seen = []
@@ -78,8 +67,8 @@ async def receive_until(ws, needle: str) -> str:
 async def test_monitor_socket_takes_over_and_the_student_sees_the_teacher(session, classroom,
                                                                           alice):
     teacher = classroom.teacher
-    monitor = await communicator(teacher, f"/ws/classrooms/{classroom.pk}/monitor/")
-    student = await communicator(alice, f"/ws/sessions/{session.pk}/")
+    monitor = await connect_path(teacher, f"/ws/classrooms/{classroom.pk}/monitor/")
+    student = await connect_path(alice, f"/ws/sessions/{session.pk}/")
 
     await monitor.send_to(text_data=json.dumps({"type": "take_over", "session": session.pk}))
     banner = await receive_until(student, "takeover-banner")

@@ -58,3 +58,12 @@ def load(manifest: dict, directory: Path, cache: Path) -> datasets.DatasetDict:
 @pytest.fixture
 def hf_cache(tmp_path) -> Path:
     return tmp_path / "hf-cache"
+
+
+@pytest.fixture
+def admin(db, settings, tmp_path):
+    """An admin whose exports are written under the test's own folder."""
+    from tests.conftest import make_user
+
+    settings.EXPORTS_ROOT = tmp_path / "exports"
+    return make_user("root", "admin")

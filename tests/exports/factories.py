@@ -100,3 +100,8 @@ def export(admin, fmt: str, *, file_type: str = "jsonl", **filters):
     loaded = datasets.load_dataset("json" if file_type == "jsonl" else "parquet", data_files=files,
                                    cache_dir=str(Path(done.directory).parent / ".hf-cache"))
     return done, {split: list(loaded[split]) for split in loaded}
+
+
+def as_pairs(messages) -> list[tuple[str, str]]:
+    """Messages as (role, content) pairs, for comparing prompts."""
+    return [(m["role"], m["content"]) for m in messages]

@@ -8,24 +8,13 @@ import pytest
 from agents.eval.tutor_eval import BASELINE_PROMPT
 from apps.traces.models import LLMCall
 from apps.tutoring.models import Turn, TutoringSession
-from tests.conftest import make_user
-from tests.exports.factories import evaluation_sessions, export, take_turns
+from tests.exports.factories import as_pairs, evaluation_sessions, export, take_turns
 
 pytestmark = pytest.mark.django_db
 
 EXCHANGES = [("I added: 3 + 6 = 9", "Why did you add the bags?"),
              ("Oh, is it 3 x 6 = 17?", "What is 3 times 6?"),
              ("3 x 6 = 18", "Well done. Why does multiplying work here?")]
-
-
-@pytest.fixture
-def admin(db, settings, tmp_path):
-    settings.EXPORTS_ROOT = tmp_path / "exports"
-    return make_user("root", "admin")
-
-
-def as_pairs(messages) -> list[tuple[str, str]]:
-    return [(m["role"], m["content"]) for m in messages]
 
 
 def test_every_exported_system_message_is_byte_identical_to_the_one_the_engine_received(

@@ -6,16 +6,9 @@ import pytest
 
 from apps.exports.models import Export
 from apps.tutoring.models import TutoringSession
-from tests.conftest import make_user
 from tests.exports.factories import evaluation_sessions, export, take_turns
 
 pytestmark = pytest.mark.django_db
-
-
-@pytest.fixture
-def admin(db, settings, tmp_path):
-    settings.EXPORTS_ROOT = tmp_path / "exports"
-    return make_user("root", "admin")
 
 
 def test_engine_and_model_filters_find_evaluation_sessions_by_their_own_provenance(admin, tmp_path):

@@ -13,19 +13,9 @@ from apps.lab.models import AtlasSessionRecord
 from apps.traces.models import LLMCall
 from apps.tutoring.models import TutoringSession
 from tests.conftest import make_user
-from tests.exports.factories import atlas_experiment, export, take_turns
+from tests.exports.factories import as_pairs, atlas_experiment, export, take_turns
 
 pytestmark = pytest.mark.django_db
-
-
-@pytest.fixture
-def admin(db, settings, tmp_path):
-    settings.EXPORTS_ROOT = tmp_path / "exports"
-    return make_user("root", "admin")
-
-
-def as_pairs(messages) -> list[tuple[str, str]]:
-    return [(m["role"], m["content"]) for m in messages]
 
 
 @pytest.fixture

@@ -16,12 +16,6 @@ from tests.lab.conftest import MEMORY
 pytestmark = pytest.mark.django_db
 
 
-@pytest.fixture
-def admin(db, settings, tmp_path):
-    settings.EXPORTS_ROOT = tmp_path / "exports"
-    return make_user("root", "admin")
-
-
 def step_queue(admin, raters):
     schema = annotation.save_schema_version("reasoning-steps", DEFAULT_SCHEMAS["reasoning-steps"])
     return annotation.create_queue(name="steps", schema=schema, target="run", filter={},

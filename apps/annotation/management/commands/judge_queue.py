@@ -23,7 +23,7 @@ class Command(BaseCommand):
         if report_only:
             return self.report(queue)
         if not inline:
-            result = judge_queue_task.apply_async((queue, engine, limit), queue="llm")
+            result = judge_queue_task.delay(queue, engine, limit)
             self.stdout.write(f"queued judge task {result.id} on the llm queue")
             return
         done = judging.judge_queue(queue, engine, limit, on_progress=lambda n: self.stderr.write(
