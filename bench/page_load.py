@@ -42,8 +42,7 @@ def seed(sessions: int):
     from django.db import transaction
 
     from apps.accounts.models import Classroom, Enrolment, School, User
-    from apps.lab.learners import learner_key
-    from apps.lab.models import RewardRecord
+    from apps.learners.models import LearnerReward
     from apps.problems.models import Problem
     from apps.traces.models import LLMCall, Run, Span
     from apps.tutoring.models import Turn, TutoringSession
@@ -64,8 +63,8 @@ def seed(sessions: int):
             "statement": f"{i + 2} bags of 6 apples. How many apples?", "gold_answer": str(6 * i + 12),
             "solution": f"{i + 2}*6={6 * i + 12}", "skills": [SKILLS[i % 4], SKILLS[(i + 1) % 4]]})[0]
             for i in range(12)]
-        RewardRecord.objects.bulk_create(
-            RewardRecord(key=learner_key(s, skill), score=(i + j) % 3 / 2, lane="paired")
+        LearnerReward.objects.bulk_create(
+            LearnerReward(learner=s, skill=skill, score=(i + j) % 3 / 2, lane="paired")
             for i, s in enumerate(students) for j, skill in enumerate(SKILLS) for _ in range(3))
         rows = TutoringSession.objects.bulk_create(
             (TutoringSession(student=students[i % STUDENTS], problem=problems[i % len(problems)],

@@ -36,6 +36,7 @@ INSTALLED_APPS = [
     "django_htmx",
     "apps.accounts",
     "apps.problems",
+    "apps.learners",
     "apps.tutoring",
     "apps.traces",
     "apps.exports",

@@ -29,10 +29,9 @@ OPEN_APP_CYCLES: dict[str, set[tuple[str, str]]] = {
     "annotation <-> tutoring (candidate pairs, turns as items)": {
         ("apps.tutoring", "apps.annotation"), ("apps.annotation", "apps.tutoring"),
         ("apps.annotation", "apps.lab"), ("apps.annotation", "apps.traces")},
-    "traces <-> tutoring (trace selectors read turns)": {
-        ("apps.traces", "apps.tutoring"), ("apps.tutoring", "apps.traces")},
-    "tutoring -> lab (learner lanes and rewards; lab -> traces -> tutoring)": {
-        ("apps.tutoring", "apps.lab"), ("apps.lab", "apps.traces")},
+    "traces <-> tutoring (trace selectors read turns; lab -> traces closes it too)": {
+        ("apps.traces", "apps.tutoring"), ("apps.tutoring", "apps.traces"),
+        ("apps.lab", "apps.traces")},
 }
 
 

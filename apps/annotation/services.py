@@ -2,18 +2,16 @@
 
 from __future__ import annotations
 
-import random
 from collections import Counter
 from datetime import timedelta
 
-from django.conf import settings
 from django.contrib.contenttypes.models import ContentType
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import IntegrityError, transaction
 from django.db.models import Count, Exists, OuterRef, Q
 from django.utils import timezone
 
-from apps.accounts.selectors import shares_data, withdrawn_learner_ids
+from apps.accounts.selectors import withdrawn_learner_ids
 from apps.annotation import item_sources
 from apps.annotation.decisions import undecided_fields
 from apps.annotation.models import (
@@ -21,7 +19,6 @@ from apps.annotation.models import (
     AnnotationQueue,
     AnnotationSchema,
     Assignment,
-    CandidatePair,
     Label,
     QueueItem,
 )
@@ -295,7 +292,7 @@ def withdraw_learner(learner_id: int) -> dict[str, int]:
     return {"expired": expired, "removed": deleted.get(QueueItem._meta.label, 0)}
 
 
-# Feedback and candidate pairs ----------------------------------------------------------------
+# Feedback ---------------------------------------------------------------------------------------
 
 @transaction.atomic
 def record_feedback(turn, user, thumbs: str, comment: str = "") -> Label:
@@ -312,35 +309,3 @@ def record_feedback(turn, user, thumbs: str, comment: str = "") -> Label:
         kind=Label.Kind.FEEDBACK, turn=turn, rater=rater_of(user),
         defaults={"annotator": user, "value": value})
     return label
-
-
-def wants_candidate_pair(session, rng: random.Random | None = None) -> bool:
-    """Whether a tutoring turn of this session gets a second candidate reply for pairwise labels.
-
-    The class's `collect_candidate_pairs` is the switch (on for the demo class); of a collecting
-    class's turns the share `CANDIDATE_PAIR_SHARE` (default all) is sampled; a learner who
-    withdrew data-sharing consent in any class never gets one.
-    """
-    if not (session.classroom and session.classroom.collect_candidate_pairs):
-        return False
-    return shares_data(session.student_id) and should_record_candidate_pair(rng)
-
-
-def should_record_candidate_pair(rng: random.Random | None = None) -> bool:
-    """Whether this turn is in the sampled share (`CANDIDATE_PAIR_SHARE`) that gets two candidates."""
-    return (rng or random).random() < settings.CANDIDATE_PAIR_SHARE
-
-
-@transaction.atomic
-def record_candidate_pair(turn, reply_a: str, reply_b: str, shown: str) -> CandidatePair | None:
-    """Keep both candidate replies to a student turn and queue them in every pairwise queue;
-    None (nothing kept) when the learner withdrew data-sharing consent."""
-    if shown not in ("A", "B"):
-        raise ValidationError("`shown` must be A or B")
-    if not shares_data(turn.session.student_id):
-        return None
-    pair = CandidatePair.objects.create(turn=turn, reply_a=reply_a, reply_b=reply_b, shown=shown)
-    item = item_sources.pair_item(pair)
-    for queue in AnnotationQueue.objects.filter(target=AnnotationQueue.Target.PAIR):
-        add_items(queue, [item])
-    return pair

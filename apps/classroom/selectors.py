@@ -13,7 +13,7 @@ from django.utils import timezone
 from apps.accounts.models import Classroom, Enrolment, User
 from apps.classroom.alerts import Alert, alerts_for
 from apps.classroom.models import AlertAcknowledgement
-from apps.lab.learners import lanes_of, learner_lanes, skill_of
+from apps.learners.selectors import SkillLane, lanes_of, learner_lanes, skill_of
 from apps.problems.detections import TOP_KEY, TOP_NAME, Detection, detections_of, top_detection
 from apps.problems.selectors import DetectionSummary, summarise_detections
 from apps.tutoring.models import Turn, TutoringSession
@@ -234,7 +234,7 @@ class LearnerPage:
     tellings: int
     misconceptions: list[DetectionSummary]  # most frequent first
     timeline: list[LearnerSession]  # the sessions with a detected misconception, oldest first
-    lanes: list[dict]  # per skill: skill, lane, reason, sessions (as the lanes page shows them)
+    lanes: list[SkillLane]
 
 
 def learner_in(classroom: Classroom, student_id: int) -> User | None:

@@ -11,5 +11,6 @@ urlpatterns = [
     path("<int:classroom_id>/alerts/", views.alerts, name="classroom_alerts"),
     path("<int:classroom_id>/alerts/acknowledge/", views.acknowledge_alert,
          name="classroom_alert_acknowledge"),
+    path("<int:classroom_id>/lanes/", views.lanes, name="classroom_lanes"),
     path("<int:classroom_id>/learners/<int:student_id>/", views.learner, name="classroom_learner"),
 ]

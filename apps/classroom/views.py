@@ -10,6 +10,7 @@ from apps.accounts.permissions import role_required
 from apps.classroom import selectors, services
 from apps.classroom.alerts import alerts_for
 from apps.classroom.forms import ClassroomSettingsForm, PeriodForm
+from apps.learners.selectors import SCAFFOLDING, learner_lanes
 from apps.problems.detections import top_detection
 
 CELL_TURNS_PER_PAGE = 50
@@ -40,6 +41,16 @@ def dashboard(request, classroom_id: int):
         "heatmap": selectors.misconception_heatmap(classroom, since, until),
         "period_query": request.GET.urlencode(),
     })
+
+
+@role_required("teacher")
+def lanes(request, classroom_id: int):
+    classroom = _classroom(request, classroom_id)
+    students = list(classroom.students.order_by("username"))
+    by_student = learner_lanes(students)
+    return render(request, "classroom/lanes.html", {
+        "classroom": classroom, "rows": [(s, by_student[s.pk]) for s in students],
+        "scaffolding": SCAFFOLDING})
 
 
 @role_required("teacher")

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import logging
 from datetime import UTC, datetime
+from importlib import import_module
 
 from celery import Task, current_app
 from django.db import transaction
@@ -49,11 +50,14 @@ def record_queue_failure(job: Job, exc: BaseException) -> None:
 
 
 def _send(task: str | Task, args: tuple) -> None:
-    # By name through the app: the web process need not have imported the tasks module.
     if isinstance(task, str):
-        current_app.send_task(task, args=args)
-    else:
-        task.apply_async(args)
+        if not current_app.conf.task_always_eager:
+            # By name through the app: the web process need not import the tasks module.
+            current_app.send_task(task, args=args)
+            return
+        module, _, name = task.rpartition(".")  # eager mode runs it here, as apply_async does
+        task = getattr(import_module(module), name)
+    task.apply_async(args)
 
 
 def task_name(task: str | Task) -> str:

@@ -7,5 +7,4 @@ urlpatterns = [
     path("launch/<str:kind>/", views.launch, name="experiment_launch"),
     path("<int:experiment_id>/", views.experiment_detail, name="experiment_detail"),
     path("<int:experiment_id>/progress/", views.experiment_progress, name="experiment_progress"),
-    path("classrooms/<int:classroom_id>/lanes/", views.classroom_lanes, name="classroom_lanes"),
 ]

@@ -4,9 +4,8 @@ from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_POST
 
-from apps.accounts.models import Classroom
 from apps.accounts.permissions import role_required
-from apps.lab import learners, selectors, services
+from apps.lab import selectors, services
 from apps.lab.forms import AtlasLaunchForm, LeapLaunchForm
 from apps.lab.models import Experiment
 
@@ -53,15 +52,3 @@ def experiment_progress(request, experiment_id: int):
     if request.htmx and experiment.finished:
         response["HX-Refresh"] = "true"  # reload once so the results show; the new page stops polling
     return response
-
-
-@role_required("teacher")
-def classroom_lanes(request, classroom_id: int):
-    classroom = get_object_or_404(Classroom, pk=classroom_id)
-    if not request.user.has_role() and classroom.teacher_id != request.user.pk:
-        raise Http404("No such classroom.")
-    students = list(classroom.students.order_by("username"))
-    lanes = learners.learner_lanes(students)
-    return render(request, "lab/classroom_lanes.html", {
-        "classroom": classroom, "rows": [(s, lanes[s.pk]) for s in students],
-        "scaffolding": learners.SCAFFOLDING})

@@ -19,9 +19,9 @@ from agents.graphs.tutor import check_answer, run_tutor_turn
 from agents.llm import LLMError
 from agents.llm.scripted import split_tokens
 from agents.tracing import Tracer
-from apps.annotation.services import record_candidate_pair, wants_candidate_pair
 from apps.engines import get_llm
-from apps.lab.learners import lane_for, record_learner_reward, scaffolding_for
+from apps.learners.selectors import lane_for, scaffolding_for, skill_of
+from apps.learners.services import record_reward
 from apps.problems.detections import stored as stored_detections
 from apps.problems.detector import get_detector
 from apps.problems.models import Problem
@@ -29,6 +29,7 @@ from apps.traces.models import Run
 from apps.traces.services import save_run
 from apps.tutoring.checkpoints import thread_id, tutor_checkpointer
 from apps.tutoring.models import Turn, TutoringSession
+from apps.tutoring.signals import announce_tutor_turn_done
 from apps.tutoring.streaming import TurnStream, publish_html, publish_to_group
 
 log = logging.getLogger(__name__)
@@ -155,10 +156,9 @@ def check_student_answer(session: TutoringSession, turn: Turn) -> Turn:
     turn.is_correct = correct if answer is not None else None
     turn.save(update_fields=["student_answer", "is_correct"])
     if session.student and answer is not None:
-        skill = (session.problem.skills or ["general"])[0]
-        lane, _reason = lane_for(session.student, skill)
-        record_learner_reward(session.student, skill, float(correct), lane,
-                              rationale=f"checker on {answer!r} during a takeover")
+        skill = skill_of(session.problem.skills)
+        record_reward(session.student, skill, float(correct), lane_for(session.student, skill)[0],
+                      rationale=f"checker on {answer!r} during a takeover", answer_turn_id=turn.pk)
     save_run(tracer, source=Run.Source.TUTORING, name="takeover_answer_check", subject=turn,
              user=session.student)
     return turn
@@ -328,7 +328,7 @@ def _run_claimed(turn: Turn) -> None:
                       "content": t.text} for t in history],
         "student_message": turn.reply_to.text,
     }
-    skill = (session.problem.skills or ["general"])[0]
+    skill = skill_of(session.problem.skills)
     lane, lane_reason = lane_for(session.student, skill) if session.student else ("paired", "")
     state["scaffolding"] = scaffolding_for(lane)
     tracer = Tracer()
@@ -379,34 +379,19 @@ def _run_claimed(turn: Turn) -> None:
             session.save(update_fields=["status", "updated_at"])
             publish_solved(session)
         if session.student and result.get("student_answer") is not None:
-            record_learner_reward(session.student, skill, float(bool(result.get("student_correct"))),
-                                  lane, rationale=f"checker on {result['student_answer']!r}")
+            record_reward(session.student, skill, float(bool(result.get("student_correct"))), lane,
+                          rationale=f"checker on {result['student_answer']!r}",
+                          answer_turn_id=turn.reply_to_id)
         tracer.spans[0].attributes.update(lane=lane, lane_reason=lane_reason)
         save_run(tracer, source=Run.Source.TUTORING, name="tutor_turn", subject=turn,
                  user=session.student, engine=llm.engine, model=llm.model)
     stream.finish("done", html=final_html(turn))
-    if wants_candidate_pair(session):
-        _record_candidate_pair(turn, state, llm)
+    announce_tutor_turn_done(turn, state)
 
 
 def final_html(turn: Turn) -> str:
     """The stored form of a finished turn, rendered once for every page that watches it."""
     return render_to_string("tutoring/partials/_turn.html", {"turn": turn, "oob": True})
-
-
-def _record_candidate_pair(turn: Turn, state: dict, llm) -> None:
-    """A second guarded reply, never shown, kept with the shown one for pairwise labelling."""
-    tracer = Tracer()
-    try:
-        other = run_tutor_turn(llm, state, tracer=tracer, detector=get_detector(),
-                               max_tokens=settings.TUTOR_REPLY_MAX_TOKENS)
-    except LLMError as exc:
-        log.warning("no candidate pair for turn %s: %s", turn.pk, exc)
-        return
-    if other.get("reply"):
-        record_candidate_pair(turn.reply_to, turn.text, other["reply"], shown="A")
-        save_run(tracer, source=Run.Source.TUTORING, name="candidate_reply", subject=turn,
-                 user=turn.session.student, engine=llm.engine, model=llm.model)
 
 
 def publish_solved(session: TutoringSession) -> None:

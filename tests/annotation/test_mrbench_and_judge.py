@@ -8,7 +8,7 @@ from django.core.management import CommandError, call_command
 
 from agents.eval.label_judge import judge_item, judge_prompt
 from agents.llm import ScriptedEngine
-from apps.annotation import judging, selectors, services
+from apps.annotation import candidates, judging, selectors, services
 from apps.annotation.models import AnnotationQueue, AnnotationSchema, CandidatePair, Label
 from apps.annotation.mrbench import import_mrbench
 from apps.annotation.schema_spec import DEFAULT_SCHEMAS
@@ -100,7 +100,7 @@ def test_candidate_pair_is_kept_and_joins_pairwise_queues(db, problem, alice):
                           fields=DEFAULT_SCHEMAS["pairwise-preference"], payloads=[{"reply": "x"}])
     pairwise.target = AnnotationQueue.Target.PAIR
     pairwise.save()
-    pair = services.record_candidate_pair(student, "How did you get 24?", "It is 18.", "A")
+    pair = candidates.record_candidate_pair(student, "How did you get 24?", "It is 18.", "A")
     assert CandidatePair.objects.get().shown == "A"
     item = pairwise.items.get(key=f"pair:{pair.pk}")
     assert item.payload["reply_b"] == "It is 18." and "shown" not in item.payload
@@ -110,9 +110,9 @@ def test_candidate_pair_is_kept_and_joins_pairwise_queues(db, problem, alice):
 def test_candidate_pair_share_comes_from_settings(settings):
     rng = random.Random(7)
     settings.CANDIDATE_PAIR_SHARE = 0.0
-    assert not any(services.should_record_candidate_pair(rng) for _ in range(200))
+    assert not any(candidates.should_record_candidate_pair(rng) for _ in range(200))
     settings.CANDIDATE_PAIR_SHARE = 0.25
-    share = sum(services.should_record_candidate_pair(rng) for _ in range(4000)) / 4000
+    share = sum(candidates.should_record_candidate_pair(rng) for _ in range(4000)) / 4000
     assert 0.22 < share < 0.28
 
 

@@ -11,7 +11,7 @@ from django.utils import timezone
 
 from apps.accounts.models import Enrolment
 from apps.classroom import selectors
-from apps.lab.learners import record_learner_reward
+from apps.learners.services import record_reward
 from apps.problems.models import Problem
 from apps.tutoring.models import TutoringSession
 from tests.classroom.factories import many_sessions
@@ -70,7 +70,7 @@ def test_teacher_page_costs_the_same_queries_for_a_class_many_times_larger(
     for i in range(10):
         students.append(make_user(f"student{i}"))
         Enrolment.objects.create(classroom=classroom, student=students[-1])
-        record_learner_reward(students[-1], "multiplication", 1.0, "paired")
+        record_reward(students[-1], "multiplication", 1.0, "paired")
     many_sessions(classroom, students, problems, 60, teacher=teacher)
     with django_assert_num_queries(QUERIES[page]):
         large = teacher_client.get(url).content.decode()

@@ -8,7 +8,7 @@ from django.utils import timezone
 from apps.accounts.models import Classroom, Enrolment, School
 from apps.classroom import selectors
 from apps.classroom.alerts import alerts_for
-from apps.lab.learners import record_learner_reward
+from apps.learners.services import record_reward
 from apps.problems.models import Problem
 from apps.tutoring.models import Turn
 from apps.tutoring.selectors import problems_for
@@ -48,9 +48,9 @@ def stored(classroom, alice, bob, problem):
 
 def test_student_rows_count_tries_solves_hints_and_tellings_in_three_queries(
         stored, classroom, alice, bob, django_assert_num_queries):
-    record_learner_reward(alice, "multiplication", 1.0, "paired")
+    record_reward(alice, "multiplication", 1.0, "paired")
     for _ in range(3):
-        record_learner_reward(bob, "multiplication", 0.0, "paired")
+        record_reward(bob, "multiplication", 0.0, "paired")
     with django_assert_num_queries(3):
         rows = {row.student.username: row for row in selectors.student_rows(classroom)}
     assert set(rows) == {"alice", "bob"}

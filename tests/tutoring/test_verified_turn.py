@@ -5,8 +5,7 @@ on the trace page; answers typed during a takeover are checked and recorded."""
 import pytest
 
 from agents.llm import ScriptedEngine
-from apps.lab.learners import learner_key
-from apps.lab.models import RewardRecord
+from apps.learners.models import LearnerReward
 from apps.traces.models import Run, Span
 from apps.tutoring import services, takeover
 from apps.tutoring.models import TutoringSession
@@ -83,7 +82,7 @@ def test_answers_typed_during_a_takeover_are_checked_and_recorded(session, alice
     assert none is None and not session.turns.filter(author="tutor").exists()
     assert (wrong.student_answer, wrong.is_correct) == ("9", False)
     assert (right.student_answer, right.is_correct) == ("18", True)
-    scores = list(RewardRecord.objects.filter(key=learner_key(alice, "general"))
-                  .order_by("id").values_list("score", flat=True))
+    scores = list(LearnerReward.objects.filter(learner=alice, skill="general")
+                  .values_list("score", flat=True))
     assert scores == [0.0, 1.0]
     assert Run.objects.filter(name="takeover_answer_check", subject_id=right.pk).exists()
