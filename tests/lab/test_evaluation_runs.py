@@ -49,7 +49,8 @@ def test_three_dialogues_inline_give_a_valid_report_and_stored_sessions(three, t
     assert Run.objects.filter(source="evaluation", subject_id=session.pk).count() == 1
     assert session.problem.source == "mathdial" and session.problem.student_solutions.exists()
     run = EvaluationRun.objects.get()
-    assert run.status == "done" and run.report == report
+    assert run.status == "done" and run.report == report and run.progress == 1.0
+    assert run.started_at is not None and run.finished_at >= run.started_at
 
 
 @pytest.mark.django_db
