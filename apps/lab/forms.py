@@ -1,16 +1,21 @@
-"""Launch forms for lab runs; the shell commands validate their options through them too."""
+"""Launch forms for lab runs and tutor evaluations; the shell commands validate their options
+through them too."""
 
 from __future__ import annotations
 
+from pathlib import Path
+
 from django import forms
+from django.conf import settings
 
 from agents.atlas.probe import PROBES
 from agents.datasets import DatasetError
+from agents.eval.tutor_eval import TUTORS
 from agents.graphs.leap import PROMPT_STYLES, LeapConfig, estimate_tokens, fit_to_context, render_prompt
 from agents.graphs.routing import ROUTERS
+from agents.llm import ENGINES
 from apps.lab.datasets import dataset_choices, load_items, resolve
 
-ENGINES = ("embedded", "vllm", "openai", "scripted")
 ENGINE_CHOICES = [(e, e) for e in ENGINES]
 MAX_PROBLEMS = 1319
 # frozen: memory is used but never updated (the paper's frozen-pamphlet ablation); shadow: it
@@ -141,3 +146,25 @@ class LeapLaunchForm(_LaunchForm):
         fitted, note = fit_to_context(config, data["context_tokens"], prompt)
         data.update(every=fitted.every_tokens, rounds=fitted.max_rounds,
                     summary_tokens=fitted.summary_tokens, budget=note)
+
+
+def mathdial_choices() -> list[tuple[str, str]]:
+    """MathDial files shipped in the data folder; a browser never names an arbitrary path."""
+    root = Path(settings.DATA_DIR)
+    return [(str(p.relative_to(root)), str(p.relative_to(root)))
+            for p in sorted(root.glob("mathdial/*.jsonl"))]
+
+
+class EvaluationForm(forms.Form):
+    """A tutor evaluation launched from the browser (the shell's `tutor_eval` has more options)."""
+
+    dataset = forms.ChoiceField(choices=mathdial_choices)
+    tutor = forms.ChoiceField(choices=[(t, t) for t in TUTORS])
+    engine = forms.ChoiceField(choices=ENGINE_CHOICES, initial="embedded")
+    limit = forms.IntegerField(min_value=1, max_value=500, initial=10,
+                               help_text="dialogues drawn from the file (seeded)")
+    k_max = forms.IntegerField(label="k", min_value=1, max_value=20, initial=5,
+                               help_text="student turns after the first")
+
+    def dataset_path(self) -> Path:
+        return Path(settings.DATA_DIR) / self.cleaned_data["dataset"]

@@ -1,4 +1,5 @@
-"""Experiments (ATLAS and LeaP runs), their per-item results, and ATLAS learning memory per key."""
+"""Experiments (ATLAS and LeaP runs), tutor evaluations (MathDial), their per-item results, and
+ATLAS learning memory per key."""
 
 from django.conf import settings
 from django.db import models
@@ -142,3 +143,47 @@ class LeapProblemResult(models.Model):
 
     def __str__(self) -> str:
         return f"{self.experiment} problem {self.position + 1} ({self.mode})"
+
+
+class EvaluationRun(Job):
+    """One `tutor_eval` run: a tutor on a MathDial file, fanned out one task per dialogue.
+
+    Its progress is the share of `total` dialogues stored; the report is written when the last
+    one lands.
+    """
+
+    tutor = models.CharField(max_length=16)
+    engine = models.CharField(max_length=40)
+    model = models.CharField(max_length=120, blank=True)
+    student_engine = models.CharField(max_length=40)
+    dataset = models.CharField(max_length=500)
+    params = models.JSONField(default=dict, help_text="k_max, limit, seed, lines, max_tokens…")
+    total = models.PositiveIntegerField(default=0)
+    report = models.JSONField(null=True, blank=True)
+    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.SET_NULL,
+                                   null=True, blank=True, related_name="+")
+
+    class Meta:
+        ordering = ["-created_at"]
+
+    def __str__(self) -> str:
+        return f"evaluation {self.pk}: {self.tutor} on {self.engine}"
+
+
+class EvaluationDialogue(models.Model):
+    """One finished dialogue of a run: its session (turns + trace) and its metrics."""
+
+    run = models.ForeignKey(EvaluationRun, on_delete=models.CASCADE, related_name="dialogues")
+    line = models.PositiveIntegerField(help_text="Line of the dataset file.")
+    qid = models.CharField(max_length=40)
+    session = models.OneToOneField("tutoring.TutoringSession", on_delete=models.CASCADE, null=True,
+                                   blank=True, related_name="evaluation")
+    result = models.JSONField(help_text="s, t, success_at_k, telling_at_k of this dialogue.")
+    error = models.TextField(blank=True)
+
+    class Meta:
+        ordering = ["run", "line"]
+        constraints = [models.UniqueConstraint(fields=["run", "line"], name="uniq_eval_line")]
+
+    def __str__(self) -> str:
+        return f"line {self.line} of evaluation {self.run_id}"

@@ -1,4 +1,4 @@
-"""The report of a finished experiment, built from its stored rows."""
+"""The report of a finished experiment or tutor evaluation, built from its stored rows."""
 
 from __future__ import annotations
 
@@ -7,8 +7,9 @@ from dataclasses import asdict
 
 from agents.atlas.session import usage_cost
 from agents.eval import leap_metrics
+from agents.eval.tutor_eval import build_report
 from agents.graphs.leap import LeapConfig, LeapPath, LeapResult, PeerBlock, Segment
-from apps.lab.models import AtlasSessionRecord, Experiment, LeapProblemResult
+from apps.lab.models import AtlasSessionRecord, EvaluationRun, Experiment, LeapProblemResult
 
 ATLAS_WINDOW = 10
 
@@ -134,3 +135,16 @@ def _sum_tokens(rows: list[AtlasSessionRecord]) -> dict[str, int]:
     for row in rows:
         total.update(row.tokens)
     return dict(total)
+
+
+def evaluation_report(run: EvaluationRun) -> dict:
+    """A tutor evaluation's success@k / telling@k from its stored dialogues (failed dialogues
+    are listed, not scored)."""
+    stored = list(run.dialogues.all())
+    scored = [d.result for d in stored if not d.error]
+    report = build_report(scored, tutor=run.tutor, engine=run.engine, model=run.model,
+                          k_max=run.params["k_max"], seed=run.params["seed"],
+                          params={**run.params, "dataset": run.dataset,
+                                  "student_engine": run.student_engine, "run_id": run.pk})
+    report["failed"] = [{"line": d.line, "error": d.error} for d in stored if d.error]
+    return report

@@ -1,11 +1,14 @@
-"""Reads of the lab: experiments, their results for the run page, memory versions and diffs."""
+"""Reads of the lab: experiments and tutor evaluations, their results for the run pages, memory
+versions and diffs."""
 
 from __future__ import annotations
+
+from django.db.models import Count, QuerySet
 
 from agents.math import answers_match
 from apps.lab import reports
 from apps.lab.memory_store import memory_diff
-from apps.lab.models import AtlasSessionRecord, Experiment, MemoryVersion
+from apps.lab.models import AtlasSessionRecord, EvaluationRun, Experiment, MemoryVersion
 from apps.lab.services import learning_key
 
 
@@ -75,3 +78,31 @@ def scored_atlas_sessions(*, recovered_only: bool = False):
     """Stored ATLAS sessions for exports; `recovered_only` keeps failed-then-successful retries (DPO)."""
     rows = AtlasSessionRecord.objects.filter(arm=AtlasSessionRecord.Arm.ATLAS).select_related("run")
     return rows.filter(recovered=True) if recovered_only else rows
+
+
+def evaluation_runs() -> QuerySet[EvaluationRun]:
+    """Every tutor evaluation, newest first, with its count of stored dialogues."""
+    return EvaluationRun.objects.annotate(done=Count("dialogues")).order_by("-created_at")
+
+
+def default_comparison() -> tuple[EvaluationRun | None, EvaluationRun | None]:
+    """The latest TutorGraph run and the latest baseline run."""
+    runs = evaluation_runs()
+    return (runs.filter(tutor="tutorgraph").first(), runs.filter(tutor="baseline").first())
+
+
+def side_by_side(a: EvaluationRun | None, b: EvaluationRun | None) -> list[dict]:
+    """Dialogues of two runs paired by dataset line (a line one run lacks shows empty)."""
+    rows: dict[int, dict] = {}
+    for key, run in (("a", a), ("b", b)):
+        if run is None:
+            continue
+        for dialogue in run.dialogues.select_related("session"):
+            rows.setdefault(dialogue.line, {"line": dialogue.line, "qid": dialogue.qid})
+            rows[dialogue.line][key] = dialogue
+    return [rows[line] for line in sorted(rows)]
+
+
+def live_evaluation_report(run: EvaluationRun) -> dict:
+    """The finished report, or the same figures over the dialogues stored so far."""
+    return run.report or reports.evaluation_report(run)

@@ -2,11 +2,12 @@ from django.contrib import messages
 from django.db import transaction
 from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
 from django.views.decorators.http import require_POST
 
 from apps.accounts.permissions import role_required
-from apps.lab import selectors, services
-from apps.lab.forms import AtlasLaunchForm, LeapLaunchForm
+from apps.lab import charts, evaluations, selectors, services
+from apps.lab.forms import AtlasLaunchForm, EvaluationForm, LeapLaunchForm
 from apps.lab.models import Experiment
 
 FORMS = {"atlas": AtlasLaunchForm, "leap": LeapLaunchForm}
@@ -52,3 +53,48 @@ def experiment_progress(request, experiment_id: int):
     if request.htmx and experiment.finished:
         response["HX-Refresh"] = "true"  # reload once so the results show; the new page stops polling
     return response
+
+
+def _run_or_404(run_id: str | None, default):
+    if not run_id:
+        return default
+    if not run_id.isdigit():
+        raise Http404("No such evaluation run.")
+    return get_object_or_404(selectors.evaluation_runs(), pk=int(run_id))
+
+
+@role_required()
+def evaluation_list(request, form: EvaluationForm | None = None):
+    runs = list(selectors.evaluation_runs()[:50])
+    default_a, default_b = selectors.default_comparison()
+    a = _run_or_404(request.GET.get("a"), default_a)
+    b = _run_or_404(request.GET.get("b"), default_b)
+    reports = [selectors.live_evaluation_report(run) for run in (a, b) if run is not None]
+    return render(request, "lab/evaluations.html", {
+        "runs": runs, "a": a, "b": b, "chart": charts.curve_chart(reports), "reports": reports,
+        "rows": selectors.side_by_side(a, b), "form": form or EvaluationForm(),
+        "running": any(r.in_progress for r in runs)}, status=400 if form else 200)
+
+
+@require_POST
+@role_required()
+def start_evaluation(request):
+    form = EvaluationForm(request.POST)
+    if form.is_valid():
+        try:
+            run = evaluations.start_evaluation(
+                dataset=form.dataset_path(), tutor=form.cleaned_data["tutor"],
+                engine=form.cleaned_data["engine"], limit=form.cleaned_data["limit"],
+                k_max=form.cleaned_data["k_max"], user=request.user)
+        except evaluations.EvaluationError as exc:
+            form.add_error(None, str(exc))
+        else:
+            return redirect(f"{reverse('evaluation_list')}?a={run.pk}")
+    return evaluation_list(request, form=form)
+
+
+@role_required()
+def evaluation_progress(request):
+    runs = list(selectors.evaluation_runs()[:50])
+    return render(request, "lab/partials/_evaluation_runs.html", {
+        "runs": runs, "running": any(r.in_progress for r in runs)})

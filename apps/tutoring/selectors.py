@@ -1,10 +1,9 @@
 """Read paths of tutoring, with the access rule for sessions decided in one place."""
 
-from django.db.models import Count, Q, QuerySet
+from django.db.models import Q, QuerySet
 
-from agents.eval.tutor_eval import build_report
 from apps.problems.models import Problem
-from apps.tutoring.models import EvaluationRun, Turn, TutoringSession
+from apps.tutoring.models import Turn, TutoringSession
 
 
 def sessions_visible_to(user) -> QuerySet[TutoringSession]:
@@ -47,36 +46,6 @@ def turns_of(session: TutoringSession) -> list[Turn]:
     return list(session.turns.select_related("author_user").order_by("index"))
 
 
-def evaluation_runs() -> QuerySet[EvaluationRun]:
-    """Every evaluation run, newest first, with its count of stored dialogues."""
-    return EvaluationRun.objects.annotate(done=Count("dialogues")).order_by("-created_at")
-
-
-def default_comparison() -> tuple[EvaluationRun | None, EvaluationRun | None]:
-    """The latest TutorGraph run and the latest baseline run."""
-    runs = evaluation_runs()
-    return (runs.filter(tutor="tutorgraph").first(), runs.filter(tutor="baseline").first())
-
-
-def side_by_side(a: EvaluationRun | None, b: EvaluationRun | None) -> list[dict]:
-    """Dialogues of two runs paired by dataset line (a line one run lacks shows empty)."""
-    rows: dict[int, dict] = {}
-    for key, run in (("a", a), ("b", b)):
-        if run is None:
-            continue
-        for dialogue in run.dialogues.select_related("session"):
-            rows.setdefault(dialogue.line, {"line": dialogue.line, "qid": dialogue.qid})
-            rows[dialogue.line][key] = dialogue
-    return [rows[line] for line in sorted(rows)]
-
-
-def run_report(run: EvaluationRun) -> dict:
-    """The finished report, or one computed from the dialogues stored so far."""
-    if run.report:
-        return run.report
-    return report_of(run)
-
-
 def next_problem_for(student, session: TutoringSession) -> Problem | None:
     """The first problem the student may work on and has not solved, after this session's."""
     if student is None:
@@ -85,15 +54,3 @@ def next_problem_for(student, session: TutoringSession) -> Problem | None:
     todo = problems_for(student).exclude(pk__in=solved.values("problem_id")).order_by("pk")
     return todo.filter(pk__gt=session.problem_id).first() or todo.exclude(
         pk=session.problem_id).first()
-
-
-def report_of(run: EvaluationRun) -> dict:
-    """The run's report from its stored dialogues (failed dialogues are counted, not scored)."""
-    stored = list(run.dialogues.all())
-    scored = [d.result for d in stored if not d.error]
-    report = build_report(scored, tutor=run.tutor, engine=run.engine, model=run.model,
-                          k_max=run.params["k_max"], seed=run.params["seed"],
-                          params={**run.params, "dataset": run.dataset,
-                                  "student_engine": run.student_engine, "run_id": run.pk})
-    report["failed"] = [{"line": d.line, "error": d.error} for d in stored if d.error]
-    return report

@@ -69,6 +69,25 @@ def start_session(student, problem: Problem) -> TutoringSession:
     return session
 
 
+def record_played_session(problem: Problem, turns: list[dict], *, solved: bool) -> TutoringSession:
+    """Store a dialogue played outside a socket (a tutor evaluation) as a finished session.
+
+    `turns` are the runner's dicts: speaker ("teacher" or the student), text and what the tutor
+    graph derived (move, guard, detections, verdict).
+    """
+    session = TutoringSession.objects.create(
+        problem=problem, origin=TutoringSession.Origin.EVALUATION,
+        status=TutoringSession.Status.SOLVED if solved else TutoringSession.Status.CLOSED)
+    now = timezone.now()
+    Turn.objects.bulk_create(
+        Turn(session=session, index=i, text=t["text"], completed_at=now,
+             author=Turn.Author.TUTOR if t["speaker"] == "teacher" else Turn.Author.STUDENT,
+             move=t.get("move", ""), guard=t.get("guard", []),
+             detections=t.get("detections", []), verdict=t.get("verdict", {}))
+        for i, t in enumerate(turns))
+    return session
+
+
 def validate_message(text: object) -> str:
     if not isinstance(text, str) or not text.strip():
         raise TutoringError("Write a message before sending.")

@@ -6,10 +6,3 @@ from apps.tutoring import services
 @shared_task(acks_late=True, reject_on_worker_lost=True)
 def run_tutor_turn_task(turn_id: int) -> None:
     services.run_turn(turn_id)  # idempotent: returns at once if the turn is finished
-
-
-@shared_task(acks_late=True, reject_on_worker_lost=True)
-def run_evaluation_dialogue_task(run_id: int, line: int) -> None:
-    from apps.tutoring import evaluations
-
-    evaluations.run_evaluation_dialogue(run_id, line)  # idempotent: skips a stored line

@@ -6,7 +6,4 @@ urlpatterns = [
     path("problems/", views.problem_list, name="problem_list"),
     path("problems/<int:problem_id>/start/", views.start_session, name="start_session"),
     path("sessions/<int:session_id>/", views.session_detail, name="session_detail"),
-    path("evaluations/", views.evaluation_list, name="evaluation_list"),
-    path("evaluations/progress/", views.evaluation_progress, name="evaluation_progress"),
-    path("evaluations/start/", views.start_evaluation, name="start_evaluation"),
 ]

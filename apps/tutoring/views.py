@@ -1,12 +1,10 @@
 from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect, render
-from django.urls import reverse
 from django.views.decorators.http import require_POST
 
 from apps.accounts.permissions import role_required
 from apps.annotation.selectors import thumbs_given
-from apps.tutoring import charts, evaluations, selectors, services
-from apps.tutoring.forms import EvaluationForm
+from apps.tutoring import selectors, services
 
 
 @role_required("student", "teacher")
@@ -42,48 +40,3 @@ def session_detail(request, session_id: int):
         "next_problem": (selectors.next_problem_for(session.student, session)
                          if session.status == session.Status.SOLVED else None),
     })
-
-
-def _run_or_404(run_id: str | None, default):
-    if not run_id:
-        return default
-    if not run_id.isdigit():
-        raise Http404("No such evaluation run.")
-    return get_object_or_404(selectors.evaluation_runs(), pk=int(run_id))
-
-
-@role_required()  # admins only
-def evaluation_list(request, form: EvaluationForm | None = None):
-    runs = list(selectors.evaluation_runs()[:50])
-    default_a, default_b = selectors.default_comparison()
-    a = _run_or_404(request.GET.get("a"), default_a)
-    b = _run_or_404(request.GET.get("b"), default_b)
-    reports = [selectors.run_report(run) for run in (a, b) if run is not None]
-    return render(request, "tutoring/evaluations.html", {
-        "runs": runs, "a": a, "b": b, "chart": charts.curve_chart(reports), "reports": reports,
-        "rows": selectors.side_by_side(a, b), "form": form or EvaluationForm(),
-        "running": any(r.status == "running" for r in runs)}, status=400 if form else 200)
-
-
-@require_POST
-@role_required()  # admins only
-def start_evaluation(request):
-    form = EvaluationForm(request.POST)
-    if form.is_valid():
-        try:
-            run = evaluations.start_evaluation(
-                dataset=form.dataset_path(), tutor=form.cleaned_data["tutor"],
-                engine=form.cleaned_data["engine"], limit=form.cleaned_data["limit"],
-                k_max=form.cleaned_data["k_max"], user=request.user)
-        except evaluations.EvaluationError as exc:
-            form.add_error(None, str(exc))
-        else:
-            return redirect(f"{reverse('evaluation_list')}?a={run.pk}")
-    return evaluation_list(request, form=form)
-
-
-@role_required()  # admins only
-def evaluation_progress(request):
-    runs = list(selectors.evaluation_runs()[:50])
-    return render(request, "tutoring/partials/_evaluation_runs.html", {
-        "runs": runs, "running": any(r.status == "running" for r in runs)})

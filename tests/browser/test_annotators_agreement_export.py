@@ -1,6 +1,7 @@
 """Two annotators label candidate pairs in a real browser; the agreement page shows their κ and α
 with its plot, and the DPO export holds the pairs they decided. The pairs come from the tutor's
-real turn path (run_turn with the scripted engine, the demo class collecting pairs)."""
+real turn path (run_turn with the scripted engine, the demo class collecting pairs; the
+candidate task that annotation queues on `tutor_turn_done` runs eagerly here)."""
 
 import json
 from concurrent.futures import ThreadPoolExecutor
@@ -11,6 +12,7 @@ from django.db import connection
 from playwright.sync_api import expect
 
 from agents.llm import ScriptedEngine
+from apps.annotation import candidates
 from apps.annotation import services as annotation
 from apps.annotation.schema_spec import DEFAULT_SCHEMAS
 from apps.annotation.services import save_schema_version
@@ -18,6 +20,7 @@ from apps.exports import services as exports
 from apps.exports.filters import ExportFilters
 from apps.tutoring import services as tutoring
 from apps.tutoring.models import TutoringSession
+from config.celery import app as celery_app
 from tests.browser.conftest import log_in
 from tests.conftest import make_user
 
@@ -40,6 +43,8 @@ def off_the_browser_thread(fn):
 def pair_queue(transactional_db, classroom, alice, problem, monkeypatch):
     engine = ScriptedEngine([f"Question {n}: what is in one bag?" for n in range(1, 9)])
     monkeypatch.setattr(tutoring, "get_llm", lambda: engine)  # shown and candidate replies differ
+    monkeypatch.setattr(candidates, "get_llm", lambda: engine)
+    monkeypatch.setitem(celery_app.conf, "task_always_eager", True)
     classroom.collect_candidate_pairs = True
     classroom.save()
     ann, ben = make_user("ann", "annotator"), make_user("ben", "annotator")

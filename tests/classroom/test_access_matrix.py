@@ -24,9 +24,10 @@ from apps.exports.filters import ExportFilters
 from apps.exports.models import ApiToken
 from apps.lab import services as lab
 from apps.lab.forms import AtlasLaunchForm
+from apps.lab.models import EvaluationRun
 from apps.traces.models import Run
 from apps.tutoring import services as tutoring
-from apps.tutoring.models import EvaluationRun, TutoringSession
+from apps.tutoring.models import TutoringSession
 from apps.tutoring.routing import websocket_urlpatterns as session_ws
 from config.celery import app as celery_app
 from tests.annotation.conftest import make_queue

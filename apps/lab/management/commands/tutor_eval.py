@@ -6,8 +6,8 @@ from django.core.management.base import BaseCommand, CommandError
 
 from agents.eval.tutor_eval import PROTOCOLS, TUTORS
 from agents.llm import ENGINES
-from apps.tutoring import evaluations
-from apps.tutoring.models import EvaluationRun
+from apps.lab import evaluations
+from apps.lab.models import EvaluationRun
 
 
 class Command(BaseCommand):
@@ -53,6 +53,8 @@ class Command(BaseCommand):
                 evaluations.run_evaluation_dialogue(run.pk, line)
                 self.stdout.write(f"  {run.dialogues.count()}/{run.total}")
         run = self._wait(run, opts["timeout"])
+        if run.report is None:  # failed before any report, e.g. its tasks could not be queued
+            raise CommandError(f"evaluation run {run.pk} failed: {run.error}")
         opts["out"].write_text(json.dumps(run.report, indent=2))
         report = run.report
         self.stdout.write(f"{run.tutor} ({opts['protocol']}): n={report['n']} "
@@ -65,7 +67,7 @@ class Command(BaseCommand):
         deadline, last = time.monotonic() + timeout, -1
         while True:
             run = evaluations.finish_if_complete(run.pk)
-            if run.status != EvaluationRun.Status.RUNNING:
+            if run.finished:
                 return run
             done = run.dialogues.count()
             if done != last:

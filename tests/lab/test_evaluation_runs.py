@@ -7,8 +7,10 @@ from pathlib import Path
 import pytest
 from django.core.management import CommandError, call_command
 
+from apps.lab import evaluations
+from apps.lab.models import EvaluationRun
 from apps.traces.models import Run
-from apps.tutoring.models import EvaluationRun, TutoringSession
+from apps.tutoring.models import TutoringSession
 from tests.conftest import DATA, make_user
 
 DEV = str(DATA / "mathdial" / "dev.jsonl")
@@ -47,7 +49,8 @@ def test_three_dialogues_inline_give_a_valid_report_and_stored_sessions(three, t
     assert Run.objects.filter(source="evaluation", subject_id=session.pk).count() == 1
     assert session.problem.source == "mathdial" and session.problem.student_solutions.exists()
     run = EvaluationRun.objects.get()
-    assert run.status == "done" and run.report == report
+    assert run.status == "done" and run.report == report and run.progress == 1.0
+    assert run.started_at is not None and run.finished_at >= run.started_at
 
 
 @pytest.mark.django_db
@@ -67,8 +70,7 @@ def test_the_worker_path_fans_out_one_task_per_dialogue(worker, three, tmp_path)
     run = EvaluationRun.objects.get()
     assert run.dialogues.count() == 3 and run.status == "done"
     # A redelivered task is a no-op: the stored line is skipped.
-    from apps.tutoring.evaluations import run_evaluation_dialogue
-    run_evaluation_dialogue(run.pk, run.params["lines"][0])
+    evaluations.run_evaluation_dialogue(run.pk, run.params["lines"][0])
     assert run.dialogues.count() == 3 and TutoringSession.objects.count() == 3
 
 
@@ -77,14 +79,14 @@ def test_the_evaluation_page_is_for_admins_and_shows_both_curves(client, three, 
     run_command(three, tmp_path, "--tutor", "tutorgraph", "--inline")
     run_command(three, tmp_path, "--tutor", "baseline", "--inline")
     client.force_login(make_user("teach", "teacher"))
-    assert client.get("/evaluations/").status_code == 403
+    assert client.get("/lab/evaluations/").status_code == 403
     client.force_login(make_user("boss", "admin"))
-    page = client.get("/evaluations/").content.decode()
+    page = client.get("/lab/evaluations/").content.decode()
     assert page.count('class="curve"') == 4  # success and telling for each tutor
     assert "tutorgraph success@k (n=3)" in page and "baseline telling@k (n=3)" in page
     assert page.count('class="side-by-side"') == 3 and "Hi Mariana" in page
-    assert client.get("/evaluations/?a=abc").status_code == 404
-    assert "progress" in client.get("/evaluations/progress/").content.decode()
+    assert client.get("/lab/evaluations/?a=abc").status_code == 404
+    assert "progress" in client.get("/lab/evaluations/progress/").content.decode()
 
 
 @pytest.mark.django_db

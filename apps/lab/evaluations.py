@@ -1,7 +1,8 @@
-"""Write paths of tutoring evaluations: start a run, play one dialogue, finish with a report.
+"""Write paths of tutor evaluations: start a run, play one dialogue, finish with a report.
 
-A run fans out one Celery task per dataset line; each task is idempotent (a dialogue already
-stored for its line is skipped) and progress is the count of stored dialogues.
+A run fans out one Celery task per dataset line, queued by name with `enqueue_on_commit` (a
+broker that is down fails the run, visibly). Each task is idempotent (a dialogue already stored
+for its line is skipped); progress is the share of dialogues stored, updated as each one lands.
 """
 
 from __future__ import annotations
@@ -24,13 +25,17 @@ from agents.eval.tutor_eval import (
 from agents.llm import ENGINES, LLMError
 from agents.tracing import Tracer
 from apps.engines import get_llm
+from apps.jobs.queueing import enqueue_on_commit
+from apps.lab import reports
+from apps.lab.models import EvaluationDialogue, EvaluationRun
 from apps.problems.importers import save_mathdial_item
 from apps.traces.models import Run
 from apps.traces.services import save_run
-from apps.tutoring.models import EvaluationDialogue, EvaluationRun, Turn, TutoringSession
-from apps.tutoring.selectors import report_of
+from apps.tutoring.services import record_played_session
 
 log = logging.getLogger(__name__)
+DIALOGUE_TASK = "apps.lab.tasks.run_evaluation_dialogue_task"
+RESULT_KEYS = ("s", "t", "success_at_k", "telling_at_k", "line", "qid", "turns")
 
 
 class EvaluationError(ValueError):
@@ -43,8 +48,6 @@ def start_evaluation(*, dataset: str | Path, tutor: str, engine: str,
                      telling_budget_turn: int = 5, user=None,
                      enqueue: bool = True, protocol: str = "tutorgraph") -> EvaluationRun:
     """Validate the dataset and parameters, create the run and queue one task per dialogue."""
-    from apps.tutoring.tasks import run_evaluation_dialogue_task
-
     if tutor not in TUTORS:
         raise EvaluationError(f"unknown tutor {tutor!r}; choose one of {', '.join(TUTORS)}")
     for name in (engine, student_engine or engine):
@@ -61,17 +64,17 @@ def start_evaluation(*, dataset: str | Path, tutor: str, engine: str,
     except DatasetError as exc:
         raise EvaluationError(str(exc)) from exc
     llm = get_llm(engine)
+    lines = [item.line for item in items]
     with transaction.atomic():
         run = EvaluationRun.objects.create(
             tutor=tutor, engine=engine, model=llm.model, student_engine=student_engine or engine,
             dataset=str(Path(dataset).resolve()), total=len(items), created_by=user,
             params={"k_max": k_max, "limit": limit, "seed": seed, "max_tokens": max_tokens,
                     "telling_budget_turn": telling_budget_turn, "protocol": protocol,
-                    "lines": [item.line for item in items]})
+                    "lines": lines})
         if enqueue:
-            lines = [item.line for item in items]
-            transaction.on_commit(lambda: [run_evaluation_dialogue_task.delay(run.pk, line)
-                                           for line in lines])
+            for line in lines:
+                enqueue_on_commit(DIALOGUE_TASK, run.pk, line, job=run)
     return run
 
 
@@ -83,10 +86,11 @@ def _item(run: EvaluationRun, line: int) -> MathDialItem:
 
 
 def run_evaluation_dialogue(run_id: int, line: int) -> None:
-    """Play and store one dialogue of a run; does nothing if it is already stored."""
+    """Play and store one dialogue of a run; does nothing if it is stored or the run is over."""
     run = EvaluationRun.objects.filter(pk=run_id).first()
-    if run is None or run.dialogues.filter(line=line).exists():
+    if run is None or run.finished or run.dialogues.filter(line=line).exists():
         return
+    _mark_started(run)
     params, tracer = run.params, Tracer()
     error, result = "", None
     try:
@@ -112,36 +116,39 @@ def run_evaluation_dialogue(run_id: int, line: int) -> None:
     finish_if_complete(run.pk)
 
 
+def _mark_started(run: EvaluationRun) -> None:
+    EvaluationRun.objects.filter(pk=run.pk, started_at=None).update(started_at=timezone.now())
+    EvaluationRun.objects.filter(pk=run.pk, status=EvaluationRun.Status.QUEUED).update(
+        status=EvaluationRun.Status.RUNNING)
+
+
 def _store(run: EvaluationRun, item: MathDialItem, result: dict, tracer: Tracer) -> None:
     problem, _solution = save_mathdial_item(item)
-    session = TutoringSession.objects.create(
-        problem=problem, origin=TutoringSession.Origin.EVALUATION,
-        status=TutoringSession.Status.SOLVED if result["solved"] else
-        TutoringSession.Status.CLOSED)
-    now = timezone.now()
-    Turn.objects.bulk_create(
-        Turn(session=session, index=i, text=t["text"], completed_at=now,
-             author=Turn.Author.TUTOR if t["speaker"] == "teacher" else Turn.Author.STUDENT,
-             move=t.get("move", ""), guard=t.get("guard", []),
-             detections=t.get("detections", []), verdict=t.get("verdict", {}))
-        for i, t in enumerate(result["turns"]))
+    session = record_played_session(problem, result["turns"], solved=result["solved"])
     save_run(tracer, source=Run.Source.EVALUATION, name=f"tutor_eval:{run.tutor}",
              subject=session, engine=run.engine, model=run.model)
-    EvaluationDialogue.objects.create(
-        run=run, line=item.line, qid=item.qid, session=session,
-        result={key: result[key] for key in ("s", "t", "success_at_k", "telling_at_k", "line",
-                                             "qid", "turns")})
+    EvaluationDialogue.objects.create(run=run, line=item.line, qid=item.qid, session=session,
+                                      result={key: result[key] for key in RESULT_KEYS})
 
 
 def finish_if_complete(run_id: int) -> EvaluationRun:
-    """Write the report and mark the run done once every dialogue is stored."""
+    """Record the run's progress; once every dialogue is stored, write the report and finish it.
+
+    The run's row is locked, so progress read by one caller after another never goes down.
+    """
     with transaction.atomic():
         run = EvaluationRun.objects.select_for_update().get(pk=run_id)
-        if run.status == EvaluationRun.Status.RUNNING and run.dialogues.count() >= run.total:
-            run.report = report_of(run)
-            run.status = (EvaluationRun.Status.FAILED if not run.report["n"]
-                          else EvaluationRun.Status.DONE)
-            run.error = "every dialogue failed" if not run.report["n"] else ""
+        if not run.in_progress:
+            return run
+        stored = run.dialogues.count()
+        run.progress = min(stored / run.total, 1.0) if run.total else 1.0
+        fields = ["progress"]
+        if stored >= run.total:
+            run.report = reports.evaluation_report(run)
+            failed = not run.report["n"]
+            run.status = EvaluationRun.Status.FAILED if failed else EvaluationRun.Status.DONE
+            run.error = "every dialogue failed" if failed else ""
             run.finished_at = timezone.now()
-            run.save(update_fields=["report", "status", "error", "finished_at"])
+            fields += ["report", "status", "error", "finished_at"]
+        run.save(update_fields=fields)
     return run
