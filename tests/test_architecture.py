@@ -19,20 +19,14 @@ FORBIDDEN_IN_PURE = ("apps", "config", "django")
 
 # Module-level cycles still open (source → target), by the cycle they belong to.
 OPEN_MODULE_CYCLES: dict[str, set[tuple[str, str]]] = {
-    "tutoring services <-> tasks <-> evaluations": {
-        ("apps.tutoring.services", "apps.tutoring.tasks"), ("apps.tutoring.tasks", "apps.tutoring.services"),
+    "tutoring tasks <-> evaluations": {
         ("apps.tutoring.evaluations", "apps.tutoring.tasks"),
         ("apps.tutoring.tasks", "apps.tutoring.evaluations")},
 }
 # App-level cycles still open (an app's module imports another app's).
 OPEN_APP_CYCLES: dict[str, set[tuple[str, str]]] = {
-    "annotation <-> tutoring (candidate pairs, turns as items)": {
-        ("apps.tutoring", "apps.annotation"), ("apps.annotation", "apps.tutoring"),
-        ("apps.annotation", "apps.lab"), ("apps.annotation", "apps.traces")},
-    "traces <-> tutoring (trace selectors read turns)": {
-        ("apps.traces", "apps.tutoring"), ("apps.tutoring", "apps.traces")},
-    "tutoring -> lab (learner lanes and rewards; lab -> traces -> tutoring)": {
-        ("apps.tutoring", "apps.lab"), ("apps.lab", "apps.traces")},
+    "annotation <-> tutoring (tutoring's services record candidate pairs)": {
+        ("apps.tutoring", "apps.annotation"), ("apps.annotation", "apps.tutoring")},
 }
 
 

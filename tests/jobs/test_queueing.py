@@ -58,6 +58,13 @@ def test_without_a_job_a_queue_error_is_raised(broker_down, django_capture_on_co
         enqueue_on_commit("apps.exports.tasks.run_export_task", 0)
 
 
+def test_work_that_is_not_a_job_is_failed_by_its_callback(broker_down, django_capture_on_commit_callbacks):
+    errors = []
+    with django_capture_on_commit_callbacks(execute=True):
+        enqueue_on_commit("apps.exports.tasks.run_export_task", 0, on_failure=errors.append)
+    assert len(errors) == 1 and isinstance(errors[0], Exception)
+
+
 def test_experiments_and_exports_are_jobs_on_their_old_tables():
     from apps.jobs.models import Job
 
