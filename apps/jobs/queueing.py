@@ -57,9 +57,13 @@ def record_queue_failure(job: Job, exc: BaseException) -> None:
 def _send(task: str | Task, args: tuple) -> None:
     # By name through the app: the web process need not have imported the tasks module.
     if isinstance(task, str):
-        current_app.send_task(task, args=args)
-    else:
-        task.apply_async(args)
+        if not current_app.conf.task_always_eager:
+            current_app.send_task(task, args=args)
+            return
+        # send_task ignores CELERY_TASK_ALWAYS_EAGER; run it here, as a task object would.
+        current_app.loader.import_default_modules()
+        task = current_app.tasks[task]
+    task.apply_async(args)
 
 
 def task_name(task: str | Task) -> str:
