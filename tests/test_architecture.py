@@ -1,9 +1,10 @@
-"""The import structure: `agents/` stays pure, and no new import cycle appears.
+"""The import structure: `agents/` stays pure, and no import cycle exists between modules or apps.
 
 Imports are read with `ast`, those inside functions included (an import moved into a function
 to dodge a cycle is still the cycle). An edge lies on a cycle when its target imports its
-source back, directly or not; every such edge must be in the allow-lists below, which name
-the cycles still open. Remove an entry when you break its cycle; the test prints the lists.
+source back, directly or not. The apps' order is written in the README ("How the code is
+organised"); a lower app that must hear of a higher one offers a hook (a signal, a registry,
+a task queued by name) instead of importing it.
 """
 
 from __future__ import annotations
@@ -16,24 +17,6 @@ ROOT = Path(__file__).resolve().parents[1]
 PACKAGES = ("apps", "agents", "config")
 PURE = "agents"
 FORBIDDEN_IN_PURE = ("apps", "config", "django")
-
-# Module-level cycles still open (source → target), by the cycle they belong to.
-OPEN_MODULE_CYCLES: dict[str, set[tuple[str, str]]] = {
-    "tutoring services <-> tasks": {
-        ("apps.tutoring.services", "apps.tutoring.tasks"), ("apps.tutoring.tasks", "apps.tutoring.services")},
-}
-# App-level cycles still open (an app's module imports another app's).
-OPEN_APP_CYCLES: dict[str, set[tuple[str, str]]] = {
-    "annotation <-> tutoring (candidate pairs, turns as items)": {
-        ("apps.tutoring", "apps.annotation"), ("apps.annotation", "apps.tutoring"),
-        ("apps.annotation", "apps.lab"), ("apps.annotation", "apps.traces")},
-    "traces <-> tutoring (trace selectors read turns; lab -> traces closes it too)": {
-        ("apps.traces", "apps.tutoring"), ("apps.tutoring", "apps.traces"),
-        ("apps.lab", "apps.traces")},
-    "lab -> tutoring (evaluations store tutoring sessions; tutoring -> annotation -> lab)": {
-        ("apps.lab", "apps.tutoring")},
-}
-
 
 def module_name(path: Path) -> str:
     parts = path.relative_to(ROOT).with_suffix("").parts
@@ -120,14 +103,6 @@ def cycle_edges(graph: dict[str, set[str]]) -> set[tuple[str, str]]:
     return {(u, v) for u, targets in graph.items() for v in targets if u in reach.get(v, ())}
 
 
-def show(title: str, allowed: dict[str, set[tuple[str, str]]], edges: set[tuple[str, str]]) -> None:
-    print(f"\n{title} (remove entries as their cycles are broken):")
-    for name, pairs in allowed.items():
-        print(f"  {name}:")
-        for u, v in sorted(pairs):
-            print(f"    {u} -> {v}" + ("" if (u, v) in edges else "   [no longer on a cycle: remove]"))
-
-
 def test_agents_import_nothing_from_apps_config_or_django():
     offending = sorted(
         f"{module} imports {name}" for module, path in modules().items() if module.startswith(PURE)
@@ -135,26 +110,15 @@ def test_agents_import_nothing_from_apps_config_or_django():
     assert offending == []
 
 
-def test_no_new_module_import_cycle():
-    edges = cycle_edges(import_graph())
-    show("Open module cycles", OPEN_MODULE_CYCLES, edges)
-    new = sorted(edges - set().union(*OPEN_MODULE_CYCLES.values()))
-    assert new == [], "new import cycle(s); break them (a service must not import its tasks):\n" + \
-        "\n".join(f"  {u} -> {v}" for u, v in new)
+def test_no_module_import_cycle():
+    edges = sorted(cycle_edges(import_graph()))
+    assert edges == [], "import cycle(s); break them (a service must not import its tasks):\n" + \
+        "\n".join(f"  {u} -> {v}" for u, v in edges)
 
 
-def test_no_cycle_within_exports_lab_or_agents():
-    edges = cycle_edges(import_graph())
-    rooms = ("apps.exports", "apps.lab", "agents")
-    inside = sorted((u, v) for u, v in edges if any(u.startswith(p) and v.startswith(p) for p in rooms))
-    assert inside == []
-
-
-def test_no_new_app_import_cycle():
-    edges = cycle_edges(app_edges(import_graph()))
-    show("Open app cycles", OPEN_APP_CYCLES, edges)
-    new = sorted(edges - set().union(*OPEN_APP_CYCLES.values()))
-    assert new == [], "new cycle(s) between apps:\n" + "\n".join(f"  {u} -> {v}" for u, v in new)
+def test_no_app_import_cycle():
+    edges = sorted(cycle_edges(app_edges(import_graph())))
+    assert edges == [], "cycle(s) between apps:\n" + "\n".join(f"  {u} -> {v}" for u, v in edges)
 
 
 def test_the_checker_sees_imports_inside_functions_and_the_cycles_they_close(tmp_path):

@@ -99,5 +99,6 @@ def make_candidate_pair(tutor_turn_id: int, state: dict) -> CandidatePair | None
         pair = record_candidate_pair(turn.reply_to, turn.text, other["reply"], shown="A")
         if pair is not None:
             save_run(tracer, source=Run.Source.TUTORING, name="candidate_reply", subject=turn,
-                     user=turn.session.student, engine=llm.engine, model=llm.model)
+                     user=turn.session.student, engine=llm.engine, model=llm.model,
+                     thread=turn.session.trace_thread)
     return pair

@@ -7,8 +7,8 @@ their app's tasks module; which queue a task goes to is decided only by `CELERY_
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from datetime import UTC, datetime
-from importlib import import_module
 
 from celery import Task, current_app
 from django.db import transaction
@@ -19,22 +19,27 @@ log = logging.getLogger(__name__)
 QUEUE_FAILED_PREFIX = "could not queue: "
 
 
-def enqueue_on_commit(task: str | Task, *args, job: Job | None = None) -> None:
+def enqueue_on_commit(task: str | Task, *args, job: Job | None = None,
+                      on_failure: Callable[[BaseException], None] | None = None) -> None:
     """Send `task(*args)` once the current transaction commits (at once outside one).
 
     If the broker cannot take the message, the `job` row is marked failed with
-    "could not queue: <reason>" instead of waiting as "queued" forever; without a job the
-    error propagates.
+    "could not queue: <reason>" instead of waiting as "queued" forever, and `on_failure(error)`
+    is called: work that is not a job (a tutoring turn) says there how it is failed visibly.
+    With neither, the error propagates.
     """
 
     def send() -> None:
         try:
             _send(task, args)
         except Exception as exc:  # kombu raises many kinds; all mean the task was not queued
-            if job is None:
+            if job is None and on_failure is None:
                 raise
-            log.error("could not queue %s for %s: %s", task_name(task), job, exc)
-            record_queue_failure(job, exc)
+            log.error("could not queue %s for %s: %s", task_name(task), job if job is not None else args, exc)
+            if job is not None:
+                record_queue_failure(job, exc)
+            if on_failure is not None:
+                on_failure(exc)
 
     transaction.on_commit(send)
 
@@ -52,11 +57,11 @@ def record_queue_failure(job: Job, exc: BaseException) -> None:
 def _send(task: str | Task, args: tuple) -> None:
     if isinstance(task, str):
         if not current_app.conf.task_always_eager:
-            # By name through the app: the web process need not import the tasks module.
             current_app.send_task(task, args=args)
             return
-        module, _, name = task.rpartition(".")  # eager mode runs it here, as apply_async does
-        task = getattr(import_module(module), name)
+        # send_task ignores CELERY_TASK_ALWAYS_EAGER; run it here, as a task object would.
+        current_app.loader.import_default_modules()
+        task = current_app.tasks[task]
     task.apply_async(args)
 
 

@@ -8,6 +8,8 @@ from django.contrib.postgres.search import SearchVector, SearchVectorField
 from django.db import models
 from django.db.models.functions import Cast
 
+from apps.traces import threads
+
 # What the trace list's search matches, stored in `LLMCall.search` when a call is written: a
 # search that matches most calls makes Postgres scan the table, and an expression index would
 # leave it to parse every call's text again.
@@ -38,6 +40,9 @@ class Run(models.Model):
                                      blank=True)
     subject_id = models.PositiveBigIntegerField(null=True, blank=True)
     subject = GenericForeignKey("subject_type", "subject_id")
+    thread = models.CharField(
+        max_length=threads.MAX_LENGTH, blank=True,
+        help_text='What the producer groups runs by, e.g. "tutoring-session:12" (see traces.threads).')
     started_at = models.DateTimeField()
     ended_at = models.DateTimeField()
     prompt_tokens = models.PositiveIntegerField(default=0)
@@ -45,11 +50,12 @@ class Run(models.Model):
 
     class Meta:
         ordering = ["-started_at"]
-        # The trace list: newest first, on its own or filtered by engine or source.
+        # The trace list: newest first, on its own or filtered by engine, source or thread.
         indexes = [models.Index(fields=["subject_type", "subject_id"]),
                    models.Index(fields=["-started_at"], name="traces_run_started"),
                    models.Index(fields=["engine", "-started_at"], name="traces_run_engine_started"),
-                   models.Index(fields=["source", "-started_at"], name="traces_run_source_started")]
+                   models.Index(fields=["source", "-started_at"], name="traces_run_source_started"),
+                   models.Index(fields=["thread", "-started_at"], name="traces_run_thread_started")]
 
     @property
     def duration_ms(self) -> float:

@@ -1,19 +1,18 @@
 from datetime import date
 
-from django.contrib.contenttypes.models import ContentType
 from django.contrib.postgres.search import SearchQuery
 from django.db.models import Exists, OuterRef, Prefetch, QuerySet
 
 from apps.traces.models import LLMCall, Run, Span
-from apps.tutoring.models import Turn
 
 
 def runs(source: str = "", status: str = "", *, engine: str = "", user: str = "",
          since: date | None = None, until: date | None = None, text: str = "",
-         session: int | None = None) -> QuerySet[Run]:
-    """Runs filtered by source, outcome, engine, user, start date, tutoring session, and a
-    full-text search (Postgres, English stemming) over their LLM calls' prompts and completions."""
-    qs = Run.objects.select_related("user", "subject_type")
+         thread: str = "") -> QuerySet[Run]:
+    """Runs filtered by source, outcome, engine, user, start date, thread (one conversation, as
+    its producer keys it), and a full-text search (Postgres, English stemming) over their LLM
+    calls' prompts and completions."""
+    qs = Run.objects.select_related("user")
     if source:
         qs = qs.filter(source=source)
     if status:
@@ -26,9 +25,8 @@ def runs(source: str = "", status: str = "", *, engine: str = "", user: str = ""
         qs = qs.filter(started_at__date__gte=since)
     if until:
         qs = qs.filter(started_at__date__lte=until)
-    if session:
-        qs = qs.filter(subject_type=ContentType.objects.get_for_model(Turn),
-                       subject_id__in=Turn.objects.filter(session_id=session).values("pk"))
+    if thread:
+        qs = qs.filter(thread=thread)
     if text:
         matching = LLMCall.objects.filter(
             run=OuterRef("pk"), search=SearchQuery(text, config="english", search_type="websearch"))
@@ -42,7 +40,7 @@ def engines() -> list[str]:
 
 def run_with_tree(run_id: int) -> tuple[Run, list[tuple[Span, int]]]:
     """A run and its spans in tree order, each with its depth; calls prefetched."""
-    run = Run.objects.select_related("user", "subject_type").get(pk=run_id)
+    run = Run.objects.select_related("user").get(pk=run_id)
     spans = list(run.spans.prefetch_related(Prefetch("llm_calls", LLMCall.objects.order_by("id"))))
     children: dict[int | None, list[Span]] = {}
     for span in spans:

@@ -35,15 +35,16 @@ def _next_ids(model: type[models.Model], n: int) -> list[int]:
 
 @transaction.atomic
 def save_run(tracer: Tracer, *, source: str, name: str, subject: models.Model | None = None,
-             user=None, engine: str = "", model: str = "", error: str = "") -> Run:
+             user=None, engine: str = "", model: str = "", error: str = "", thread: str = "") -> Run:
     """Write the tracer's spans and calls in one transaction: the run, then one bulk insert
-    of spans (ids reserved up front, so parents need no second pass) and one of calls."""
+    of spans (ids reserved up front, so parents need no second pass) and one of calls.
+    `thread` groups the run with the producer's others (`apps.traces.threads`)."""
     spans = tracer.spans
     now = datetime.now(tz=UTC).timestamp()
     calls = tracer.calls
     run = Run.objects.create(
         source=source, name=name, status=Run.Status.FAILED if error else Run.Status.OK,
-        error=error, user=user, engine=engine, model=model,
+        error=error, user=user, engine=engine, model=model, thread=thread,
         subject_type=ContentType.objects.get_for_model(subject) if subject else None,
         subject_id=subject.pk if subject else None,
         started_at=_at(min((s.started_at for s in spans), default=now)),

@@ -4,7 +4,7 @@ from django.http import Http404
 from django.shortcuts import render
 
 from apps.accounts.permissions import role_required
-from apps.traces import selectors
+from apps.traces import selectors, threads
 from apps.traces.models import Run
 
 
@@ -15,7 +15,7 @@ class TraceFilter(forms.Form):
     user = forms.CharField(required=False, max_length=150)
     since = forms.DateField(required=False, widget=forms.DateInput(attrs={"type": "date"}))
     until = forms.DateField(required=False, widget=forms.DateInput(attrs={"type": "date"}))
-    session = forms.IntegerField(required=False, min_value=1, widget=forms.HiddenInput)
+    thread = forms.CharField(required=False, max_length=threads.MAX_LENGTH, widget=forms.HiddenInput)
     q = forms.CharField(required=False, max_length=200, label="Search prompts and completions")
 
 
@@ -30,7 +30,8 @@ def trace_list(request):
     query.pop("page", None)
     return render(request, "traces/trace_list.html",
                   {"page": page, "form": form, "query": query.urlencode(), "engines": selectors.engines(),
-                   "filtered": bool(filters or text)})
+                   "filtered": bool(filters or text),
+                   "thread": threads.link(filters["thread"]) if "thread" in filters else None})
 
 
 @role_required()
@@ -39,4 +40,5 @@ def trace_detail(request, run_id: int):
         run, spans = selectors.run_with_tree(run_id)
     except Run.DoesNotExist as exc:
         raise Http404("No such trace.") from exc
-    return render(request, "traces/trace_detail.html", {"run": run, "spans": spans})
+    return render(request, "traces/trace_detail.html",
+                  {"run": run, "spans": spans, "thread": threads.link(run.thread)})

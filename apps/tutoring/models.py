@@ -4,6 +4,10 @@ from django.conf import settings
 from django.db import models
 
 from apps.problems.models import Problem
+from apps.traces import threads
+
+# The kind of trace thread (`apps.traces.threads`) a session's runs are grouped in.
+SESSION_THREAD = "tutoring-session"
 
 
 class TutoringSession(models.Model):
@@ -40,6 +44,11 @@ class TutoringSession(models.Model):
     def classroom_group_name(self) -> str:
         """The group of the class's live monitors (new sessions are announced there)."""
         return f"classroom-{self.classroom_id}"
+
+    @property
+    def trace_thread(self) -> str:
+        """The thread every run traced for this session is saved in (`save_run(thread=...)`)."""
+        return threads.key(SESSION_THREAD, self.pk)
 
     def __str__(self) -> str:
         return f"session {self.pk} on problem {self.problem_id}"

@@ -20,6 +20,7 @@ from agents.llm import LLMError
 from agents.llm.scripted import split_tokens
 from agents.tracing import Tracer
 from apps.engines import get_llm
+from apps.jobs.queueing import enqueue_on_commit
 from apps.learners.selectors import lane_for, scaffolding_for, skill_of
 from apps.learners.services import record_reward
 from apps.problems.detections import stored as stored_detections
@@ -35,6 +36,7 @@ from apps.tutoring.streaming import TurnStream, publish_html, publish_to_group
 log = logging.getLogger(__name__)
 MAX_ATTEMPTS = 3
 RETRY_MESSAGE = "The tutor could not answer just now. Please send your message again."
+TURN_TASK = "apps.tutoring.tasks.run_tutor_turn_task"
 
 
 CLIENT_ID = re.compile(r"[A-Za-z0-9_-]{1,64}")
@@ -158,7 +160,7 @@ def post_student_message(session: TutoringSession, text: object, client_id: obje
         if paused:  # the tutor waits, but the checker still reads the student's answer
             check_student_answer(session, student_turn)
         if tutor_turn is not None:
-            transaction.on_commit(lambda: _enqueue(tutor_turn))
+            _enqueue(tutor_turn)
     return student_turn, tutor_turn
 
 
@@ -179,7 +181,7 @@ def check_student_answer(session: TutoringSession, turn: Turn) -> Turn:
         record_reward(session.student, skill, float(correct), lane_for(session.student, skill)[0],
                       rationale=f"checker on {answer!r} during a takeover", answer_turn_id=turn.pk)
     save_run(tracer, source=Run.Source.TUTORING, name="takeover_answer_check", subject=turn,
-             user=session.student)
+             user=session.student, thread=session.trace_thread)
     return turn
 
 
@@ -195,7 +197,7 @@ def reply_to_waiting_student(session: TutoringSession) -> Turn | None:
                                      author=Turn.Author.TUTOR, status=Turn.Status.PENDING,
                                      reply_to=last)
     publish_new_turns(session, [tutor_turn])
-    transaction.on_commit(lambda: _enqueue(tutor_turn))
+    _enqueue(tutor_turn)
     return tutor_turn
 
 
@@ -212,17 +214,17 @@ def next_turn_index(session: TutoringSession) -> int:
 
 
 def _enqueue(turn: Turn) -> None:
-    """Queue the tutor's work; if the broker is unreachable, fail the turn so nobody waits."""
-    from apps.tutoring.tasks import run_tutor_turn_task
+    """Queue the tutor's work once the transaction commits; a turn the broker cannot take is
+    failed at once, so the student is asked to send again instead of waiting."""
+    enqueue_on_commit(TURN_TASK, turn.pk, on_failure=lambda _exc: _fail_unqueued(turn))
 
-    try:
-        run_tutor_turn_task.delay(turn.pk)
-    except Exception as exc:  # kombu raises many kinds; all mean the task was not queued
-        log.error("could not queue tutor turn %s: %s", turn.pk, exc)
-        Turn.objects.filter(pk=turn.pk, status=Turn.Status.PENDING).update(
-            status=Turn.Status.FAILED, error=RETRY_MESSAGE, completed_at=timezone.now())
-        turn.refresh_from_db()
-        publish_html(turn.session.group_name, final_html(turn))
+
+def _fail_unqueued(turn: Turn) -> None:
+    """A turn no worker will ever see: fail it and show every watching page the retry message."""
+    Turn.objects.filter(pk=turn.pk, status=Turn.Status.PENDING).update(
+        status=Turn.Status.FAILED, error=RETRY_MESSAGE, completed_at=timezone.now())
+    turn.refresh_from_db()
+    publish_html(turn.session.group_name, final_html(turn))
 
 
 def _fail_stale_turns(session: TutoringSession) -> None:
@@ -249,7 +251,7 @@ def recover_stalled_turns(session_id: int) -> list[Turn]:
                     Turn.Status.FAILED, RETRY_MESSAGE, timezone.now())
             else:
                 turn.status = Turn.Status.PENDING
-                transaction.on_commit(lambda t=turn: _enqueue(t))
+                _enqueue(turn)
             turn.save(update_fields=["status", "error", "completed_at", "lease_expires_at"])
             html = final_html(turn)
             transaction.on_commit(lambda t=turn, h=html: publish_html(t.session.group_name, h))
@@ -403,7 +405,7 @@ def _run_claimed(turn: Turn) -> None:
                           answer_turn_id=turn.reply_to_id)
         tracer.spans[0].attributes.update(lane=lane, lane_reason=lane_reason)
         save_run(tracer, source=Run.Source.TUTORING, name="tutor_turn", subject=turn,
-                 user=session.student, engine=llm.engine, model=llm.model)
+                 user=session.student, engine=llm.engine, model=llm.model, thread=session.trace_thread)
     stream.finish("done", html=final_html(turn))
     announce_tutor_turn_done(turn, state)
 
@@ -434,5 +436,5 @@ def _fail(turn: Turn, stream: TurnStream, tracer: Tracer, reason: str) -> None:
         turn.lease_expires_at = None
         turn.save(update_fields=["status", "error", "completed_at", "lease_expires_at"])
         save_run(tracer, source=Run.Source.TUTORING, name="tutor_turn", subject=turn,
-                 user=turn.session.student, error=reason)
+                 user=turn.session.student, error=reason, thread=turn.session.trace_thread)
     stream.finish("failed", html=final_html(turn))

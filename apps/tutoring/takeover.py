@@ -79,6 +79,6 @@ def post_teacher_message(session: TutoringSession, teacher, text: object) -> Tur
                                        author=Turn.Author.TEACHER, author_user=teacher)
         session.save(update_fields=["updated_at"])
         save_run(tracer, source=Run.Source.TUTORING, name="teacher_message", subject=turn,
-                 user=teacher)
+                 user=teacher, thread=session.trace_thread)
         publish_new_turns(session, [turn])
     return turn

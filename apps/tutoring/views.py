@@ -3,7 +3,6 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_POST
 
 from apps.accounts.permissions import role_required
-from apps.annotation.selectors import thumbs_given
 from apps.tutoring import selectors, services
 
 
@@ -30,12 +29,8 @@ def session_detail(request, session_id: int):
     session = selectors.session_for(request.user, session_id)
     if session is None:
         raise Http404("No such session.")
-    turns = selectors.turns_of(session)
-    thumbs = thumbs_given(request.user, [t.pk for t in turns])
-    for turn in turns:  # the feedback partial shows a thumbs already given as given
-        turn.rated = thumbs.get(turn.pk, "")
     return render(request, "tutoring/session.html", {
-        "session": session, "turns": turns,
+        "session": session, "turns": selectors.turns_of(session),
         "can_write": selectors.can_write(request.user, session),
         "next_problem": (selectors.next_problem_for(session.student, session)
                          if session.status == session.Status.SOLVED else None),

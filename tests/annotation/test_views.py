@@ -1,6 +1,8 @@
 """Pages and endpoints: who may open what, and that the forms do what they say."""
 
 from django.contrib.contenttypes.models import ContentType
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
 from apps.annotation import services
@@ -135,10 +137,35 @@ def test_thumbs_feedback_only_from_the_student_owner_or_their_teacher(client, cl
     assert f'hx-post="{url}"' in page
 
 
+def test_the_session_page_shows_each_persons_own_thumbs_in_one_query_for_all_turns(
+        client, classroom, alice, problem):
+    session = TutoringSession.objects.create(student=alice, problem=problem, classroom=classroom)
+    services.record_feedback(tutor_turn(session), alice, "down")
+    assert "noted" not in client_for(client, classroom.teacher).get(
+        f"/sessions/{session.pk}/").content.decode()  # the student's thumbs are hers
+    c = client_for(client, alice)
+
+    def session_page():
+        with CaptureQueriesContext(connection) as queries:
+            page = c.get(f"/sessions/{session.pk}/").content.decode()
+        return page, len(queries)
+
+    page, _ = session_page()
+    assert page.count("👎 noted") == 1 and "👍 Helpful" not in page
+    few = session_page()[1]
+    for index in range(2, 12, 2):
+        Turn.objects.create(session=session, index=index, author="student", text="24")
+        services.record_feedback(Turn.objects.create(session=session, index=index + 1,
+                                                     author="tutor", text="Why?"), alice, "up")
+    page, many = session_page()
+    assert page.count("👍 noted") == 5 and page.count("👎 noted") == 1 and many == few
+
+
 def _run(text: str, *, source="tutoring", user=None, subject=None, engine="embedded") -> Run:
     now = timezone.now()
     run = Run.objects.create(source=source, name="tutor_turn", user=user, engine=engine, started_at=now,
                              ended_at=now, subject_id=subject.pk if subject else None,
+                             thread=subject.session.trace_thread if subject else "",
                              subject_type=ContentType.objects.get_for_model(subject) if subject else None)
     span = Span.objects.create(run=run, position=0, name="respond", started_at=now, ended_at=now)
     LLMCall.objects.create(run=run, span=span, engine=engine, model="m", kind="chat",
@@ -163,11 +190,11 @@ def test_trace_list_filters_and_searches_completions(client, alice, problem):
     assert listed("source=atlas") == {bags.pk}
     assert listed("engine=embedded") == {fractions.pk}
     assert listed("user=alice") == {fractions.pk}
-    assert listed(f"session={session.pk}") == {fractions.pk}
+    assert listed(f"thread={session.trace_thread}") == {fractions.pk}
     assert listed("since=2999-01-01") == set()
     assert "since" in c.get("/traces/?since=notadate").content.decode()
     session_page = c.get(f"/sessions/{session.pk}/").content.decode()
-    assert f"/traces/?session={session.pk}" in session_page
+    assert f"/traces/?thread={session.trace_thread}" in session_page
     assert f"/sessions/{session.pk}/" in c.get(f"/traces/{fractions.pk}/").content.decode()
 
 

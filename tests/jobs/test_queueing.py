@@ -4,7 +4,7 @@ import pytest
 
 from apps.exports.filters import ExportFilters
 from apps.exports.models import Export
-from apps.exports.services import request_export
+from apps.exports.services import RUN_EXPORT_TASK, request_export
 from apps.jobs.queueing import QUEUE_FAILED_PREFIX, enqueue_on_commit
 from apps.lab import services as lab
 from apps.lab.models import Experiment
@@ -56,6 +56,27 @@ def test_a_finished_job_is_not_marked_failed_by_a_late_queue_error(
 def test_without_a_job_a_queue_error_is_raised(broker_down, django_capture_on_commit_callbacks):
     with pytest.raises(Exception), django_capture_on_commit_callbacks(execute=True):  # noqa: B017,PT011
         enqueue_on_commit("apps.exports.tasks.run_export_task", 0)
+
+
+def test_work_that_is_not_a_job_is_failed_by_its_callback(broker_down, django_capture_on_commit_callbacks):
+    errors = []
+    with django_capture_on_commit_callbacks(execute=True):
+        enqueue_on_commit("apps.exports.tasks.run_export_task", 0, on_failure=errors.append)
+    assert len(errors) == 1 and isinstance(errors[0], Exception)
+
+
+def test_a_task_named_by_string_runs_inline_when_celery_is_eager(
+        settings, tmp_path, monkeypatch, django_capture_on_commit_callbacks):
+    from config.celery import app
+
+    settings.EXPORTS_ROOT = tmp_path
+    monkeypatch.setitem(app.conf, "task_always_eager", True)
+    export = request_export(None, format_name="sft", file_type="jsonl", filters=ExportFilters(),
+                            enqueue=False)
+    with django_capture_on_commit_callbacks(execute=True):
+        enqueue_on_commit(RUN_EXPORT_TASK, export.pk, job=export)
+    export.refresh_from_db()
+    assert export.status == Export.Status.DONE, export.error
 
 
 def test_experiments_and_exports_are_jobs_on_their_old_tables():

@@ -12,13 +12,14 @@ from apps.traces.models import LLMCall, Run, Span
 
 def traced_runs(subjects, *, spans: int = 3, source: str = "tutoring", engine: str = "embedded",
                 user=None, completion: str = "How many bags are there?") -> list[Run]:
-    """One run per subject (a turn, or None): a root span with a chain of `spans - 1` node
-    spans under it, each node with an LLM call; one bulk insert per depth."""
+    """One run per subject (a turn, in its session's thread, or None): a root span with a chain
+    of `spans - 1` node spans under it, each node with an LLM call; one bulk insert per depth."""
     now = timezone.now()
     runs = Run.objects.bulk_create(
         Run(source=source, name="tutor_turn", user=user, engine=engine, model="smollm2",
             subject_type=ContentType.objects.get_for_model(subject) if subject else None,
-            subject_id=subject.pk if subject else None, started_at=now + timedelta(seconds=i),
+            subject_id=subject.pk if subject else None,
+            thread=subject.session.trace_thread if subject else "", started_at=now + timedelta(seconds=i),
             ended_at=now + timedelta(seconds=i, milliseconds=300), prompt_tokens=120,
             completion_tokens=12)
         for i, subject in enumerate(subjects))

@@ -17,9 +17,8 @@ pytestmark = pytest.mark.django_db
 # The session and user look-ups of the request, the count of matching runs, one page of them
 # (with their users), the engines offered in the filter.
 LIST_QUERIES = 5
-# The session and user look-ups, the run (with its user and subject type), its spans, their
-# calls, and the turn it traced.
-DETAIL_QUERIES = 6
+# The session and user look-ups, the run (with its user), its spans, their calls.
+DETAIL_QUERIES = 5
 
 
 @pytest.fixture
@@ -32,19 +31,19 @@ def admin_client(db):
 def add_traced_sessions(classroom, students, problem, n: int, *, spans: int = 3):
     """`n` sessions whose tutor turns were traced, and half as many ATLAS runs with no subject."""
     sessions = many_sessions(classroom, students, [problem], n)
-    runs = traced_runs(Turn.objects.filter(session__in=sessions, author="tutor").order_by("pk"),
-                       user=students[0], spans=spans)
+    turns = Turn.objects.filter(session__in=sessions, author="tutor").select_related("session")
+    runs = traced_runs(turns.order_by("pk"), user=students[0], spans=spans)
     traced_runs([None] * (n // 2), source="atlas", engine="vllm", spans=spans,
                 completion="Compare the fractions first.")
     return sessions, runs
 
 
 @pytest.mark.parametrize("query", ["", "q=bags", "source=tutoring&engine=embedded&user=alice",
-                                   "session={session}", "page=2", "status=ok&since=2000-01-01"])
+                                   "thread={thread}", "page=2", "status=ok&since=2000-01-01"])
 def test_trace_list_costs_the_same_queries_for_thirty_times_the_runs(
         query, admin_client, classroom, alice, bob, problem, django_assert_num_queries):
     sessions, _ = add_traced_sessions(classroom, [alice, bob], problem, 4)
-    url = "/traces/?" + query.format(session=sessions[0].pk)
+    url = "/traces/?" + query.format(thread=sessions[0].trace_thread)
     with django_assert_num_queries(LIST_QUERIES):
         small = admin_client.get(url).content.decode()
     add_traced_sessions(classroom, [alice, bob], problem, 120, spans=8)
@@ -52,7 +51,7 @@ def test_trace_list_costs_the_same_queries_for_thirty_times_the_runs(
         large = admin_client.get(url).content.decode()
     listed = (small.count('<td><a href="/traces/'), large.count('<td><a href="/traces/'))
     assert listed == {"q=bags": (4, 50), "source=tutoring&engine=embedded&user=alice": (4, 50),
-                      "session={session}": (1, 1)}.get(query, (6, 50))
+                      "thread={thread}": (1, 1)}.get(query, (6, 50))
 
 
 def test_trace_list_shows_fifty_runs_a_page(admin_client, classroom, alice, problem):

@@ -25,6 +25,14 @@ def test_broker_down_fails_the_turn_so_the_student_can_send_again(
     assert Turn.objects.get(pk=student_turn.pk).text == "is it 18?"
 
 
+def test_the_turn_task_is_queued_by_the_name_the_worker_registers_on_the_llm_queue():
+    from config.celery import app
+
+    app.loader.import_default_modules()  # what a worker imports at start (autodiscovery)
+    assert app.tasks[services.TURN_TASK].name == services.TURN_TASK
+    assert app.amqp.router.route({}, services.TURN_TASK, (1,), {})["queue"].name == "llm"
+
+
 def test_a_stale_unanswered_turn_is_failed_when_the_student_writes_again(session, settings):
     settings.TUTOR_STALE_TURN_S = 60
     stale = Turn.objects.create(session=session, index=0, author="student", text="hello")
