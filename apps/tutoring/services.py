@@ -251,10 +251,11 @@ def recover_stalled_turns(session_id: int) -> list[Turn]:
                     Turn.Status.FAILED, RETRY_MESSAGE, timezone.now())
             else:
                 turn.status = Turn.Status.PENDING
-                _enqueue(turn)
             turn.save(update_fields=["status", "error", "completed_at", "lease_expires_at"])
             html = final_html(turn)
             transaction.on_commit(lambda t=turn, h=html: publish_html(t.session.group_name, h))
+            if turn.status == Turn.Status.PENDING:  # queued after "pending" is shown, so a
+                _enqueue(turn)                     # broker that refuses it shows "failed" last
             changed.append(turn)
     return changed
 

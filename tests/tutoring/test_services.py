@@ -25,6 +25,27 @@ def test_broker_down_fails_the_turn_so_the_student_can_send_again(
     assert Turn.objects.get(pk=student_turn.pk).text == "is it 18?"
 
 
+def test_a_stalled_turn_the_broker_refuses_shows_failed_last(
+        session, broker_down, django_capture_on_commit_callbacks):
+    from asgiref.sync import async_to_sync
+    from channels.layers import get_channel_layer
+
+    student = Turn.objects.create(session=session, index=0, author="student", text="is it 18?")
+    stalled = Turn.objects.create(session=session, index=1, author="tutor", status="streaming",
+                                  reply_to=student, attempts=1,
+                                  lease_expires_at=timezone.now() - timedelta(seconds=1))
+    layer = get_channel_layer()
+    page = async_to_sync(layer.new_channel)()
+    async_to_sync(layer.group_add)(session.group_name, page)
+    with django_capture_on_commit_callbacks(execute=True):
+        services.recover_stalled_turns(session.pk)
+    frames = []
+    while len(frames) < 2:
+        frames.append(async_to_sync(layer.receive)(page)["html"])
+    assert "trying again" in frames[0] and services.RETRY_MESSAGE in frames[-1]  # the page keeps the last
+    assert Turn.objects.get(pk=stalled.pk).status == "failed"
+
+
 def test_the_turn_task_is_queued_by_the_name_the_worker_registers_on_the_llm_queue():
     from config.celery import app
 
