@@ -21,6 +21,7 @@ from agents.datasets import MathDialItem as MathDialItem
 from agents.datasets import parse_mathdial_line as parse_line  # noqa: F401
 from agents.eval.dialogue_metrics import aggregate, bootstrap_ci, success_and_telling
 from agents.graphs.detection import MisconceptionDetector
+from agents.graphs.moves import Move
 from agents.graphs.simulated_student import (
     UPSTREAM_TOKENS,
     StudentSeed,
@@ -113,7 +114,7 @@ def run_dialogue(item: MathDialItem, *, tutor: str, tutor_llm: LLM, student_llm:
     seed = StudentSeed(problem=item.question, incorrect_solution=item.incorrect_solution,
                        profile=item.profile, gold_answer=item.ground_truth)
     turns: list[dict] = [
-        {"speaker": "teacher", "text": GREETING.format(name=item.student_name), "move": "generic",
+        {"speaker": "teacher", "text": GREETING.format(name=item.student_name), "move": Move.GENERIC,
          "guard": [], "detections": []},
         {"speaker": "student", "text": opening_turn(seed)},
     ]
@@ -167,7 +168,7 @@ def _run_mathdial(item: MathDialItem, *, tutor: str, tutor_llm: LLM, student_llm
     seed = StudentSeed(problem=item.question, incorrect_solution=item.incorrect_solution,
                        profile=item.profile, gold_answer=item.ground_truth)
     turns: list[dict] = [{"speaker": "teacher", "text": MATHDIAL_GREETING.format(
-        name=item.student_name), "move": "generic", "guard": [], "detections": []}]
+        name=item.student_name), "move": Move.GENERIC, "guard": [], "detections": []}]
     checkpointer = InMemorySaver()
     with tracer.span("dialogue", qid=item.qid, line=item.line, tutor=tutor, protocol="mathdial"):
         for _ in range(MATHDIAL_PAIRS):

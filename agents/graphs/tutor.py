@@ -34,13 +34,14 @@ from agents.graphs.guard import (
 )
 from agents.graphs.moves import (
     DEFAULT_TELLING_BUDGET_TURN,
+    QUESTION_MOVES,
+    Move,
     MoveContext,
     choose_move,
     telling_allowed,
 )
 from agents.graphs.reply_templates import PROBING_PLAIN, TemplateInput, goal_of, template_reply
 from agents.graphs.verifier import (
-    QUESTION_MOVES,
     DraftCheck,
     Rejection,
     describe,
@@ -72,12 +73,12 @@ REASON_HINTS = {
 }
 
 MOVE_INSTRUCTIONS = {
-    "focus": "Point the student to this step of their work and ask one question about it: "
+    Move.FOCUS: "Point the student to this step of their work and ask one question about it: "
              "\"{first_error}\"",
-    "probing": "Ask the student one question that makes them explain why they did what they "
+    Move.PROBING: "Ask the student one question that makes them explain why they did what they "
                "did.",
-    "telling": "Tell the student the correct step \"{expected_step}\", then ask them to finish.",
-    "generic": "The student's answer is right. Praise them in one sentence and ask them to "
+    Move.TELLING: "Tell the student the correct step \"{expected_step}\", then ask them to finish.",
+    Move.GENERIC: "The student's answer is right. Praise them in one sentence and ask them to "
                "explain why it works.",
 }
 
@@ -102,7 +103,7 @@ class TutorState(TypedDict, total=False):
     error_step: dict | None  # locate_error(): sentence, lhs, rhs, miscalculated
     expected_step: str | None
     detections: list[dict]
-    move: str
+    move: Move
     reply: str
     guard: list[dict]  # every rejected draft, verbatim, with the verifier's reasons
     verdict: dict  # {"outcome": accepted | regenerated | template, "reasons", "drafts"}
@@ -224,14 +225,14 @@ def assessment_line(state: TutorState) -> str:
     return " ".join(lines)
 
 
-def tutor_messages(state: TutorState, move: str, *, note: str = "") -> list[ChatMessage]:
+def tutor_messages(state: TutorState, move: Move, *, note: str = "") -> list[ChatMessage]:
     """The respond node's prompt for a move."""
     allowed = telling_allowed(state["student_turn"], state.get("telling_budget_turn",
                                                                DEFAULT_TELLING_BUDGET_TURN))
     instruction = MOVE_INSTRUCTIONS[move]
-    if move == "focus" and not state.get("first_error"):
+    if move == Move.FOCUS and not state.get("first_error"):
         instruction = "Ask the student which quantity they need to find first."
-    if move == "telling" and not state.get("expected_step"):
+    if move == Move.TELLING and not state.get("expected_step"):
         instruction = "Explain the step the student got wrong, then ask them to finish."
     instruction = instruction.format(first_error=state.get("first_error") or "",
                                      expected_step=state.get("expected_step") or "")
@@ -310,7 +311,7 @@ def choose_move_node(state: TutorState, runtime: Runtime[TurnContext]) -> TutorS
         return {"move": move}
 
 
-def draft_check(state: TutorState, move: str, messages: list[ChatMessage]) -> DraftCheck:
+def draft_check(state: TutorState, move: Move, messages: list[ChatMessage]) -> DraftCheck:
     """The verifier's view of this turn: assessment, move, protected values, the prompt."""
     students = [m["content"] for m in state.get("dialogue", []) if m["role"] == "user"]
     system = messages[0]["content"].replace(state["problem"], " | ")
@@ -324,7 +325,7 @@ def draft_check(state: TutorState, move: str, messages: list[ChatMessage]) -> Dr
                             for k in ("name", "description")]) if p))
 
 
-def template_for(state: TutorState, move: str) -> str:
+def template_for(state: TutorState, move: Move) -> str:
     """The template reply for this turn's move and assessment (seeded by problem and turn)."""
     error = state.get("error_step") or {}
     return template_reply(TemplateInput(
@@ -348,7 +349,7 @@ def respond_node(state: TutorState, runtime: Runtime[TurnContext]) -> TutorState
         return {"reply": call.completion.strip()}
 
 
-def _rejected(text: str, move: str, action: str, rejections: list[Rejection],
+def _rejected(text: str, move: Move, action: str, rejections: list[Rejection],
               check: DraftCheck) -> dict:
     leaks = find_leaks(text, check.protected) if check.protected is not None else []
     return {"action": action, "original": text, "move": move,
@@ -446,6 +447,6 @@ def audit_reply(reply: str, *, problem: str, gold_answer: str, gold_solution: st
     protected = None if telling_allowed(turn, telling_budget_turn) else protected_values(
         gold_answer=gold_answer, solution=gold_solution, problem=problem,
         student_texts=student_texts)
-    check = DraftCheck(move="generic", student_correct=correct, student_answer=answer,
+    check = DraftCheck(move=Move.GENERIC, student_correct=correct, student_answer=answer,
                        protected=protected, student_texts=tuple(student_texts))
     return sorted({r.reason for r in verify_reply(reply, check) if r.reason in AUDITED})

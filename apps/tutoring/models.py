@@ -3,7 +3,10 @@
 from django.conf import settings
 from django.db import models
 
+from agents.graphs.moves import Move
 from apps.problems.models import Problem
+
+MOVE_CHOICES = [(m.value, m.value.title()) for m in Move]
 
 
 class TutoringSession(models.Model):
@@ -69,7 +72,7 @@ class Turn(models.Model):
     # What the tutor graph derived, stored next to the text, never instead of it.
     student_answer = models.CharField(max_length=200, blank=True)
     is_correct = models.BooleanField(null=True, blank=True)
-    move = models.CharField(max_length=16, blank=True)
+    move = models.CharField(max_length=16, blank=True, choices=MOVE_CHOICES)
     guard = models.JSONField(default=list, blank=True,
                              help_text="Guard interventions, each with the original text verbatim.")
     detections = models.JSONField(default=list, blank=True,
