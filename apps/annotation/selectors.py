@@ -17,7 +17,7 @@ AGREEMENT_KINDS = (Label.Kind.HUMAN, Label.Kind.LLM_JUDGE, Label.Kind.GOLD)
 def queues_for(user) -> QuerySet[AnnotationQueue]:
     """Admins see every queue; annotators only the queues they are on or lead."""
     qs = AnnotationQueue.objects.select_related("schema", "lead")
-    if user.has_role():
+    if user.is_admin:
         return qs
     if user.role == "annotator":
         return qs.filter(Q(annotators=user) | Q(lead=user)).distinct()

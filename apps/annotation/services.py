@@ -257,7 +257,7 @@ def settle_item(item: QueueItem) -> None:
 
 
 def can_adjudicate(user, queue: AnnotationQueue) -> bool:
-    return user.has_role() or queue.lead_id == user.pk
+    return user.is_admin or queue.lead_id == user.pk
 
 
 @transaction.atomic

@@ -33,7 +33,7 @@ def queue_list(request):
     return render(request, "annotation/queue_list.html", {"queues": queues})
 
 
-@role_required()
+@role_required("admin")
 def queue_create(request):
     form = QueueForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
@@ -171,7 +171,7 @@ def agreement_page(request, queue_id: int):
 
 
 @require_POST
-@role_required()
+@role_required("admin")
 def run_judge(request, queue_id: int):
     queue = _queue(request, queue_id)
     engine = request.POST.get("engine", "").strip() or None

@@ -13,14 +13,14 @@ from apps.lab.models import Experiment
 FORMS = {"atlas": AtlasLaunchForm, "leap": LeapLaunchForm}
 
 
-@role_required()
+@role_required("admin")
 def experiment_list(request):
     return render(request, "lab/experiment_list.html", {
         "experiments": selectors.experiments()[:100],
         "atlas_form": AtlasLaunchForm(prefix="atlas"), "leap_form": LeapLaunchForm(prefix="leap")})
 
 
-@role_required()
+@role_required("admin")
 @require_POST
 def launch(request, kind: str):
     if kind not in FORMS:
@@ -38,7 +38,7 @@ def launch(request, kind: str):
     return redirect("experiment_detail", experiment.pk)
 
 
-@role_required()
+@role_required("admin")
 def experiment_detail(request, experiment_id: int):
     experiment = get_object_or_404(Experiment, pk=experiment_id)
     page = selectors.atlas_page(experiment) if experiment.kind == "atlas" else selectors.leap_page(experiment)
@@ -46,7 +46,7 @@ def experiment_detail(request, experiment_id: int):
                   {"experiment": experiment, "report": selectors.live_report(experiment), **page})
 
 
-@role_required()
+@role_required("admin")
 def experiment_progress(request, experiment_id: int):
     experiment = get_object_or_404(Experiment, pk=experiment_id)
     response = render(request, "lab/partials/_progress.html", {"experiment": experiment})
@@ -58,7 +58,7 @@ def experiment_progress(request, experiment_id: int):
 @role_required("teacher")
 def classroom_lanes(request, classroom_id: int):
     classroom = get_object_or_404(Classroom, pk=classroom_id)
-    if not request.user.has_role() and classroom.teacher_id != request.user.pk:
+    if not request.user.is_admin and classroom.teacher_id != request.user.pk:
         raise Http404("No such classroom.")
     students = list(classroom.students.order_by("username"))
     lanes = learners.learner_lanes(students)

@@ -52,7 +52,7 @@ def _run_or_404(run_id: str | None, default):
     return get_object_or_404(selectors.evaluation_runs(), pk=int(run_id))
 
 
-@role_required()  # admins only
+@role_required("admin")
 def evaluation_list(request, form: EvaluationForm | None = None):
     runs = list(selectors.evaluation_runs()[:50])
     default_a, default_b = selectors.default_comparison()
@@ -66,7 +66,7 @@ def evaluation_list(request, form: EvaluationForm | None = None):
 
 
 @require_POST
-@role_required()  # admins only
+@role_required("admin")
 def start_evaluation(request):
     form = EvaluationForm(request.POST)
     if form.is_valid():
@@ -82,7 +82,7 @@ def start_evaluation(request):
     return evaluation_list(request, form=form)
 
 
-@role_required()  # admins only
+@role_required("admin")
 def evaluation_progress(request):
     runs = list(selectors.evaluation_runs()[:50])
     return render(request, "tutoring/partials/_evaluation_runs.html", {
