@@ -24,7 +24,7 @@ CATALOGUE_FIELDS = ("key", "name", "description", "source", "licence")
 BLANK = re.compile(r"(?<![.!?]) (?=[ ,.?])")  # where the feedback's <expression> was removed
 
 
-class ImportError_(ValueError):
+class ImportFileError(ValueError):
     """A file that cannot be imported; the message names the line."""
 
 
@@ -39,13 +39,13 @@ def read_text(path: Path) -> str:
     try:
         return Path(path).read_text(encoding="utf-8")
     except FileNotFoundError as exc:
-        raise ImportError_("cannot read file: there is no such file") from exc
+        raise ImportFileError("cannot read file: there is no such file") from exc
     except IsADirectoryError as exc:
-        raise ImportError_("cannot read file: it is a folder") from exc
+        raise ImportFileError("cannot read file: it is a folder") from exc
     except OSError as exc:
-        raise ImportError_(f"cannot read file: {exc.strerror or exc}") from exc
+        raise ImportFileError(f"cannot read file: {exc.strerror or exc}") from exc
     except UnicodeDecodeError as exc:
-        raise ImportError_("cannot read file: it is not UTF-8 text") from exc
+        raise ImportFileError("cannot read file: it is not UTF-8 text") from exc
 
 
 def read_jsonl(path: Path, required: Iterable[str]) -> list[tuple[int, dict]]:
@@ -58,15 +58,15 @@ def read_jsonl(path: Path, required: Iterable[str]) -> list[tuple[int, dict]]:
         try:
             row = json.loads(line)
         except json.JSONDecodeError as exc:
-            raise ImportError_(f"line {number}: not valid JSON ({exc.msg})") from exc
+            raise ImportFileError(f"line {number}: not valid JSON ({exc.msg})") from exc
         if not isinstance(row, dict):
-            raise ImportError_(f"line {number}: expected a JSON object")
+            raise ImportFileError(f"line {number}: expected a JSON object")
         for key in required:
             if not isinstance(row.get(key), str) or not row[key].strip():
-                raise ImportError_(f"line {number}: `{key}` is missing or empty")
+                raise ImportFileError(f"line {number}: `{key}` is missing or empty")
         rows.append((number, row))
     if not rows:
-        raise ImportError_("no records found")
+        raise ImportFileError("no records found")
     return rows
 
 
@@ -77,7 +77,7 @@ def import_gsm8k(path: Path, *, source: str = "gsm8k", limit: int | None = None)
     for number, row in rows[:limit]:
         gold = gold_final_answer(row["answer"])
         if "####" not in row["answer"] or gold is None:
-            raise ImportError_(f"line {number}: `answer` has no final '#### <number>' line")
+            raise ImportFileError(f"line {number}: `answer` has no final '#### <number>' line")
         problems.append(Problem(statement=row["question"].strip(), gold_answer=gold,
                                 solution=row["answer"], source=source,
                                 source_key=_key(row["question"])))
@@ -135,7 +135,7 @@ def import_mathdial(path: Path, *, limit: int | None = None) -> ImportResult:
     try:
         items = load_dataset(path)[:limit]
     except DatasetError as exc:
-        raise ImportError_(str(exc)) from exc
+        raise ImportFileError(str(exc)) from exc
     keys = {mathdial_records(item)[1].source_key for item in items}
     existing = StudentSolution.objects.filter(source="mathdial", source_key__in=keys).count()
     with transaction.atomic():
@@ -147,24 +147,24 @@ def import_cogtutor_categories(path: Path) -> ImportResult:
     try:
         categories = json.loads(read_text(path))
     except json.JSONDecodeError as exc:
-        raise ImportError_(f"line {exc.lineno}: not valid JSON ({exc.msg})") from exc
+        raise ImportFileError(f"line {exc.lineno}: not valid JSON ({exc.msg})") from exc
     if not isinstance(categories, list) or not categories:
-        raise ImportError_("expected a non-empty JSON array of categories (CogTutorBugs categories.json)")
+        raise ImportFileError("expected a non-empty JSON array of categories (CogTutorBugs categories.json)")
     entries = []
     for number, category in enumerate(categories, start=1):
         where = f"entry {number}"
         if not isinstance(category, dict):
-            raise ImportError_(f"{where}: expected a JSON object")
+            raise ImportFileError(f"{where}: expected a JSON object")
         if not isinstance(category.get("name"), str) or not category["name"].strip():
-            raise ImportError_(f"{where}: `name` is missing or empty")
+            raise ImportFileError(f"{where}: `name` is missing or empty")
         templates = category.get("feedback_templates")
         if not isinstance(templates, list) or not templates or not all(
                 isinstance(t, str) and t.strip() for t in templates):
-            raise ImportError_(f"{where}: `feedback_templates` must be a non-empty list of strings")
+            raise ImportFileError(f"{where}: `feedback_templates` must be a non-empty list of strings")
         example = category.get("example")
         if not isinstance(example, dict) or not all(
                 isinstance(example.get(f), str) for f in ("eq1", "action", "Input", "eq2")):
-            raise ImportError_(f"{where}: `example` needs string fields eq1, action, Input, eq2")
+            raise ImportFileError(f"{where}: `example` needs string fields eq1, action, Input, eq2")
         name = category["name"].strip()
         entries.append(Misconception(
             key=COGTUTOR_KEY_PREFIX + name, name=name.replace("_", " ").capitalize(),
@@ -181,10 +181,10 @@ def import_misconception_jsonl(path: Path) -> ImportResult:
     for number, row in read_jsonl(path, required=CATALOGUE_FIELDS):
         for optional in ("skill", "example_wrong_work"):
             if not isinstance(row.get(optional, ""), str):
-                raise ImportError_(f"line {number}: `{optional}` must be text")
+                raise ImportFileError(f"line {number}: `{optional}` must be text")
         unknown = set(row) - set(CATALOGUE_FIELDS) - {"skill", "example_wrong_work"}
         if unknown:
-            raise ImportError_(f"line {number}: unknown field(s) {', '.join(sorted(unknown))}")
+            raise ImportFileError(f"line {number}: unknown field(s) {', '.join(sorted(unknown))}")
         entries.append(Misconception(**{k: v.strip() for k, v in row.items()}))
     return _save_catalogue(entries)
 
@@ -202,14 +202,14 @@ def import_mathdial_confusions(path: Path, *, clusters: int = 12,
     described = []
     for number, row in rows:
         if "teacher_described_confusion" not in row:
-            raise ImportError_(f"line {number}: `teacher_described_confusion` is missing")
+            raise ImportFileError(f"line {number}: `teacher_described_confusion` is missing")
         text = row["teacher_described_confusion"]
         if text is not None and not isinstance(text, str):
-            raise ImportError_(f"line {number}: `teacher_described_confusion` must be text")
+            raise ImportFileError(f"line {number}: `teacher_described_confusion` must be text")
         if text and text.strip():
             described.append((text.strip(), row))
     if len(described) < clusters:
-        raise ImportError_(f"{len(described)} described confusions cannot make {clusters} clusters")
+        raise ImportFileError(f"{len(described)} described confusions cannot make {clusters} clusters")
     vectors = (embedder or default_embedder()).embed([text for text, _ in described])
     labels = KMeans(n_clusters=clusters, n_init=10, random_state=0).fit_predict(vectors)
     groups = sorted(range(clusters), key=lambda c: (-int(np.sum(labels == c)), c))
@@ -237,7 +237,7 @@ def _save_catalogue(entries: list[Misconception]) -> ImportResult:
     keys = [e.key for e in entries]
     duplicates = sorted({k for k in keys if keys.count(k) > 1})
     if duplicates:
-        raise ImportError_(f"duplicate key(s) in the file: {', '.join(duplicates)}")
+        raise ImportFileError(f"duplicate key(s) in the file: {', '.join(duplicates)}")
     for entry in entries:
         entry.full_clean(exclude=["key"])
     existing = set(Misconception.objects.filter(key__in=keys).values_list("key", flat=True))
