@@ -30,7 +30,6 @@ from agents.graphs.guard import (
     SentenceHoldback,
     find_leaks,
     protected_values,
-    solution_steps,
 )
 from agents.graphs.moves import (
     DEFAULT_TELLING_BUDGET_TURN,
@@ -51,6 +50,7 @@ from agents.graphs.verifier import (
 from agents.llm import LLM, ChatMessage, TokenSink
 from agents.math import answers_match, loss_question, stated_answer
 from agents.math.arithmetic import equations_in, is_false
+from agents.math.values import solution_steps
 from agents.tracing import TracedLLM, Tracer
 
 TUTOR_SYSTEM_PROMPT = """You are a patient maths tutor talking with a student.

@@ -1,4 +1,8 @@
-"""Importers for public problem sets: validate the whole file first, then write it at once."""
+"""Importers for public problem sets: validate the whole file first, then write it at once.
+
+GSM8K and MathDial files are read by `agents.datasets` (the one parser the evaluator and the lab
+use); its `DatasetError` reaches callers as `ImportFileError`, like every other import error.
+"""
 
 from __future__ import annotations
 
@@ -13,10 +17,12 @@ import numpy as np
 from django.db import transaction
 from sklearn.cluster import KMeans
 
+from agents import datasets
+from agents.datasets import DatasetError
 from agents.embeddings import default_embedder
 from agents.eval.misconception_eval import COGTUTOR_KEY_PREFIX, cogtutor_work
 from agents.graphs.misconception import Embedder
-from agents.math import gold_final_answer
+from agents.math.values import final_value, format_number
 from apps.problems.models import Misconception, Problem, StudentSolution
 
 COGTUTOR_SOURCE = "CogTutorBugs (McNichols, Zhang & Lan 2023; Cog Tutor 2010 Equation Solving)"
@@ -70,17 +76,20 @@ def read_jsonl(path: Path, required: Iterable[str]) -> list[tuple[int, dict]]:
     return rows
 
 
+def read_dataset(load, path: Path, **kwargs) -> list:
+    """A GSM8K or MathDial file read by `agents.datasets`; its errors as ImportFileError, without
+    the path (callers name the file once)."""
+    try:
+        return load(path, **kwargs)
+    except DatasetError as exc:
+        raise ImportFileError(exc.reason) from exc
+
+
 def import_gsm8k(path: Path, *, source: str = "gsm8k", limit: int | None = None) -> ImportResult:
     """Import GSM8K (`question`, `answer` ending in `#### N`); idempotent, all or nothing."""
-    rows = read_jsonl(path, required=("question", "answer"))
-    problems = []
-    for number, row in rows[:limit]:
-        gold = gold_final_answer(row["answer"])
-        if "####" not in row["answer"] or gold is None:
-            raise ImportFileError(f"line {number}: `answer` has no final '#### <number>' line")
-        problems.append(Problem(statement=row["question"].strip(), gold_answer=gold,
-                                solution=row["answer"], source=source,
-                                source_key=_key(row["question"])))
+    problems = [Problem(statement=item.question, gold_answer=item.gold, solution=item.answer,
+                        source=source, source_key=_key(item.question))
+                for item in read_dataset(datasets.load_gsm8k, path)[:limit]]
     return _save(problems)
 
 
@@ -96,15 +105,9 @@ def _save(problems: list[Problem]) -> ImportResult:
     return ImportResult(created=created, existing=len(problems) - created)
 
 
-def _number(value: float) -> str:
-    return str(int(value)) if float(value).is_integer() else str(value)
-
-
-def mathdial_records(item) -> tuple[Problem, StudentSolution]:
+def mathdial_records(item: datasets.MathDialItem) -> tuple[Problem, StudentSolution]:
     """The problem and the incorrect solution one MathDial item describes (unsaved)."""
-    from agents.graphs.guard import final_value
-
-    problem = Problem(statement=item.question.strip(), gold_answer=_number(final_value(
+    problem = Problem(statement=item.question.strip(), gold_answer=format_number(final_value(
         item.ground_truth)), solution=item.ground_truth, source="mathdial",
         source_key=str(item.qid))
     key = hashlib.sha256(f"{item.qid}\n{item.incorrect_solution}".encode()).hexdigest()[:32]
@@ -114,7 +117,7 @@ def mathdial_records(item) -> tuple[Problem, StudentSolution]:
 
 
 @transaction.atomic
-def save_mathdial_item(item) -> tuple[Problem, StudentSolution]:
+def save_mathdial_item(item: datasets.MathDialItem) -> tuple[Problem, StudentSolution]:
     """Get or create one item's problem and incorrect solution (idempotent)."""
     problem, solution = mathdial_records(item)
     problem, _ = Problem.objects.get_or_create(
@@ -130,12 +133,7 @@ def save_mathdial_item(item) -> tuple[Problem, StudentSolution]:
 def import_mathdial(path: Path, *, limit: int | None = None) -> ImportResult:
     """Import MathDial dialogues as problems (one per qid) with their incorrect student
     solutions and personas; idempotent, all or nothing, errors name the line."""
-    from agents.eval.tutor_eval import DatasetError, load_dataset
-
-    try:
-        items = load_dataset(path)[:limit]
-    except DatasetError as exc:
-        raise ImportFileError(str(exc)) from exc
+    items = read_dataset(datasets.load_mathdial, path)[:limit]
     keys = {mathdial_records(item)[1].source_key for item in items}
     existing = StudentSolution.objects.filter(source="mathdial", source_key__in=keys).count()
     with transaction.atomic():
@@ -198,7 +196,7 @@ def import_mathdial_confusions(path: Path, *, clusters: int = 12,
     describes itself with the three nearest, and shows that dialogue's incorrect solution.
     Dialogues without a description are skipped.
     """
-    rows = read_jsonl(path, required=("question", "student_incorrect_solution"))
+    rows = read_dataset(datasets.read_jsonl, path, required=("question", "student_incorrect_solution"))
     described = []
     for number, row in rows:
         if "teacher_described_confusion" not in row:

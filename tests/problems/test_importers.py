@@ -35,8 +35,8 @@ def test_import_stores_statement_gold_answer_and_solution_and_is_idempotent(tmp_
 
 @pytest.mark.parametrize("bad, message", [
     ("{not json", "line 2: not valid JSON"),
-    (json.dumps({"question": "q"}), "line 2: `answer` is missing or empty"),
-    (json.dumps({"question": "q", "answer": "no final line"}), "line 2: `answer` has no final"),
+    (json.dumps({"question": "q"}), "line 2: missing or empty field.s. answer"),
+    (json.dumps({"question": "q", "answer": "no final line"}), "line 2: no final answer"),
     (json.dumps(["a list"]), "line 2: expected a JSON object"),
 ])
 def test_a_malformed_line_is_named_and_nothing_is_imported(tmp_path, bad, message):
