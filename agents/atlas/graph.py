@@ -383,6 +383,12 @@ def build_atlas_graph():
     return graph.compile()
 
 
+@functools.cache
+def atlas_graph():
+    """The ATLAS session graph, compiled once per process."""
+    return build_atlas_graph()
+
+
 def _tokens(usage: dict[str, dict]) -> dict[str, int]:
     return {role: u.get("prompt_tokens", 0) + u.get("completion_tokens", 0)
             for role, u in usage.items()}
@@ -398,7 +404,7 @@ def run_atlas_session(student_llm: LLM, teacher_llm: LLM, task: AtlasTask, store
         student_llm, teacher_llm, judge_llm = (TracedLLM(llm, tracer)
                                                for llm in (student_llm, teacher_llm, judge_llm))
     deps = AtlasDeps(student_llm, teacher_llm, judge_llm, store, config, tracer)
-    s = build_atlas_graph().invoke({"key": key, "task": task, "usage": {}}, context=deps)
+    s = atlas_graph().invoke({"key": key, "task": task, "usage": {}}, context=deps)
     return AtlasSession(
         key=key, task=task, lane=s["lane"], probe_reason=s["probe_reason"],
         plan=s.get("plan", ""), plan_guidance=s.get("plan_guidance", ""),
