@@ -7,8 +7,8 @@ import pytest
 from django.core.management import CommandError, call_command
 
 from agents.eval.label_judge import judge_item, judge_prompt
-from agents.schema_fields import FieldSpec
 from agents.llm import ScriptedEngine
+from agents.schema_fields import FieldSpec
 from apps.annotation import judging, selectors, services
 from apps.annotation.models import AnnotationQueue, AnnotationSchema, CandidatePair, Label
 from apps.annotation.mrbench import import_mrbench

@@ -2,7 +2,6 @@ import re
 
 from django import template
 
-
 register = template.Library()
 
 
