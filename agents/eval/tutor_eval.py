@@ -14,11 +14,10 @@ from pathlib import Path
 
 from langgraph.checkpoint.memory import InMemorySaver
 
-# DatasetError, MathDialItem and parse_line stay importable from here (the apps use them).
-from agents.datasets import MATHDIAL_FIELDS, load_mathdial
+# DatasetError and MathDialItem stay importable from here (the apps use them).
 from agents.datasets import DatasetError as DatasetError
 from agents.datasets import MathDialItem as MathDialItem
-from agents.datasets import parse_mathdial_line as parse_line  # noqa: F401
+from agents.datasets import load_mathdial
 from agents.eval.dialogue_metrics import aggregate, bootstrap_ci, success_and_telling
 from agents.graphs.detection import MisconceptionDetector
 from agents.graphs.moves import Move
@@ -50,7 +49,6 @@ The correct solution is as follows:
 The following is a conversation with a teacher. The teacher is polite, helpful, professional, on \
 topic, and factually correct.
 """
-REQUIRED_FIELDS = MATHDIAL_FIELDS
 BASELINE_PROMPT = """You are a maths tutor talking with a student.
 Problem: {problem}
 The student's solution has a mistake. Help the student find the mistake.

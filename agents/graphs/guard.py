@@ -42,9 +42,6 @@ from dataclasses import asdict, dataclass
 from agents.math import numbers_in
 from agents.math.values import bearing, decisive_value, final_value, solution_steps
 
-SAFE_PROBING_QUESTION = ("Let's look at your work step by step. Which quantity did you work out "
-                         "first, and how did you get it?")
-
 
 @dataclass(frozen=True)
 class Leak:
