@@ -112,7 +112,7 @@ def run_dialogue(item: MathDialItem, *, tutor: str, tutor_llm: LLM, student_llm:
     seed = StudentSeed(problem=item.question, incorrect_solution=item.incorrect_solution,
                        profile=item.profile, gold_answer=item.ground_truth)
     turns: list[dict] = [
-        {"speaker": "teacher", "text": GREETING.format(name=item.student_name), "move": Move.GENERIC,
+        {"speaker": "teacher", "text": GREETING.format(name=item.student_name), "move": Move.GENERIC.value,
          "guard": [], "detections": []},
         {"speaker": "student", "text": opening_turn(seed)},
     ]
@@ -166,7 +166,7 @@ def _run_mathdial(item: MathDialItem, *, tutor: str, tutor_llm: LLM, student_llm
     seed = StudentSeed(problem=item.question, incorrect_solution=item.incorrect_solution,
                        profile=item.profile, gold_answer=item.ground_truth)
     turns: list[dict] = [{"speaker": "teacher", "text": MATHDIAL_GREETING.format(
-        name=item.student_name), "move": Move.GENERIC, "guard": [], "detections": []}]
+        name=item.student_name), "move": Move.GENERIC.value, "guard": [], "detections": []}]
     checkpointer = InMemorySaver()
     with tracer.span("dialogue", qid=item.qid, line=item.line, tutor=tutor, protocol="mathdial"):
         for _ in range(MATHDIAL_PAIRS):

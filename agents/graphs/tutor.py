@@ -103,7 +103,7 @@ class TutorState(TypedDict, total=False):
     error_step: dict | None  # locate_error(): sentence, lhs, rhs, miscalculated
     expected_step: str | None
     detections: list[dict]
-    move: Move
+    move: str  # a Move's value: the checkpointed state holds plain strings
     reply: str
     guard: list[dict]  # every rejected draft, verbatim, with the verifier's reasons
     verdict: dict  # {"outcome": accepted | regenerated | template, "reasons", "drafts"}
@@ -302,7 +302,7 @@ def detect_node(state: TutorState, runtime: Runtime[TurnContext]) -> TutorState:
 def choose_move_node(state: TutorState, runtime: Runtime[TurnContext]) -> TutorState:
     with runtime.context.tracer.span("choose_move") as span:
         ctx = move_context(state)
-        move = choose_move(ctx)
+        move = choose_move(ctx).value
         span.attributes.update(move=move, student_turn=ctx.student_turn,
                                previous_moves=list(ctx.previous_moves),
                                turns_without_progress=ctx.turns_without_progress,
@@ -339,9 +339,10 @@ def template_for(state: TutorState, move: Move) -> str:
 
 def respond_node(state: TutorState, runtime: Runtime[TurnContext]) -> TutorState:
     ctx = runtime.context
-    with ctx.tracer.span("respond", move=state["move"]):
-        messages = tutor_messages(state, state["move"])
-        check = draft_check(state, state["move"], messages)
+    move = Move(state["move"])
+    with ctx.tracer.span("respond", move=move.value):
+        messages = tutor_messages(state, move)
+        check = draft_check(state, move, messages)
         hold = SentenceHoldback(ctx.on_token, lambda text: prefix_is_clean(text, check))
         call = ctx.llm.chat(messages, max_tokens=ctx.max_tokens, temperature=0.7,
                             on_token=hold.feed)
@@ -352,7 +353,7 @@ def respond_node(state: TutorState, runtime: Runtime[TurnContext]) -> TutorState
 def _rejected(text: str, move: Move, action: str, rejections: list[Rejection],
               check: DraftCheck) -> dict:
     leaks = find_leaks(text, check.protected) if check.protected is not None else []
-    return {"action": action, "original": text, "move": move,
+    return {"action": action, "original": text, "move": move.value,
             "reasons": [r.to_dict() for r in rejections],
             "leaks": [leak.to_dict() for leak in leaks]}
 
@@ -361,7 +362,7 @@ def guard_node(state: TutorState, runtime: Runtime[TurnContext]) -> TutorState:
     """Verify the draft; regenerate once with the reason; then fall back to a template."""
     ctx = runtime.context
     with ctx.tracer.span("guard") as span:
-        move = state["move"]
+        move = Move(state["move"])
         messages = tutor_messages(state, move)
         check = draft_check(state, move, messages)
         reply, interventions = state["reply"], []
@@ -389,8 +390,8 @@ def guard_node(state: TutorState, runtime: Runtime[TurnContext]) -> TutorState:
                    "drafts": len(interventions) + (outcome != "template")}
         span.attributes.update(verdict=verdict, interventions=interventions,
                                guarded=guarded(state))
-        entry = {"answer": state.get("student_answer"), "move": move}
-        return {"reply": reply, "move": move, "guard": interventions, "verdict": verdict,
+        entry = {"answer": state.get("student_answer"), "move": move.value}
+        return {"reply": reply, "move": move.value, "guard": interventions, "verdict": verdict,
                 "history": {str(state["student_turn"]): entry}}
 
 
