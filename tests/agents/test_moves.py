@@ -42,5 +42,5 @@ def test_telling_needs_the_budget_and_a_stuck_student():
 
 def test_moves_are_one_vocabulary_and_focus_and_probing_ask():
     assert [m.value for m in Move] == ["focus", "probing", "telling", "generic"]
-    assert QUESTION_MOVES == {Move.FOCUS, Move.PROBING} and "probing" in QUESTION_MOVES
+    assert {Move.FOCUS, Move.PROBING} == QUESTION_MOVES and "probing" in QUESTION_MOVES
     assert isinstance(choose_move(ctx()), Move)
