@@ -142,7 +142,7 @@ def asserted_values(reply: str) -> list[tuple[float | None, str]]:
             out.append((values[0], ""))
     for equation in equations_in(reply):
         if not is_false(equation.lhs, equation.rhs):
-            out.append((float(equation.rhs.replace(",", "")), ""))
+            out.append((equation.value, ""))
     return out
 
 

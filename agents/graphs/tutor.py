@@ -139,9 +139,8 @@ def locate_error(student_work: str, gold_solution: str) -> dict | None:
             return {"sentence": _sentence_around(student_work, step.start, step.end),
                     "lhs": step.lhs, "rhs": step.rhs, "miscalculated": True}
     for i, step in enumerate(steps):
-        later_on_path = any(_on_path(float(s.rhs.replace(",", "")), gold_values)
-                            for s in steps[i + 1:])
-        if not _on_path(float(step.rhs.replace(",", "")), gold_values) and not later_on_path:
+        later_on_path = any(_on_path(s.value, gold_values) for s in steps[i + 1:])
+        if not _on_path(step.value, gold_values) and not later_on_path:
             return {"sentence": _sentence_around(student_work, step.start, step.end),
                     "lhs": step.lhs, "rhs": step.rhs, "miscalculated": False}
     return None
@@ -151,7 +150,7 @@ def first_wrong_step(student_work: str, gold_solution: str) -> tuple[str | None,
     """(The sentence of the student's first wrong step (see :func:`locate_error`), the gold step
     the student has not reached yet); either is None when none."""
     gold_lines = [line.strip() for line in gold_solution.splitlines() if "=" in line]
-    student_values = [float(s.rhs.replace(",", "")) for s in equations_in(student_work)]
+    student_values = [s.value for s in equations_in(student_work)]
     error = locate_error(student_work, gold_solution)
     expected = next((line for line in gold_lines
                      if not any(abs(v - s) < 1e-6 for v in solution_steps(line)
