@@ -116,11 +116,6 @@ def parse_mathdial(record: dict, line: int, required: Iterable[str] = MATHDIAL_F
                         conversation=str(record.get("conversation", "")))
 
 
-def parse_mathdial_line(text: str, line: int) -> MathDialItem:
-    """One MathDial JSONL line → an item, or DatasetError naming the line."""
-    return parse_mathdial(parse_record(text, line), line)
-
-
 def load_mathdial(path: str | Path, limit: int | None = None,
                   required: Iterable[str] = MATHDIAL_FIELDS) -> list[MathDialItem]:
     """The first `limit` (default all) items of a MathDial JSONL file (as data/mathdial/dev.jsonl);

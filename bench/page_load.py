@@ -82,7 +82,7 @@ def seed(sessions: int):
         )), batch_size=4000)
         turn_type = ContentType.objects.get_for_model(Turn)
         runs = Run.objects.bulk_create((
-            Run(source="tutoring", name="tutor_turn", user_id=t.session.student_id,
+            Run(source=Run.Source.TUTORING, name="tutor_turn", user_id=t.session.student_id,
                 engine=f"{MARK}-{sessions}", model="smollm2", subject_type=turn_type,
                 subject_id=t.pk, started_at=t.created_at, ended_at=t.created_at,
                 prompt_tokens=180, completion_tokens=12)

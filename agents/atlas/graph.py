@@ -83,7 +83,7 @@ class AtlasDeps:
     judge: LLM
     store: MemoryStore
     config: AtlasConfig
-    tracer: Tracer | None = None
+    tracer: Tracer
 
 
 def _add_usage(left: dict[str, dict], right: dict[str, dict]) -> dict[str, dict]:
@@ -158,13 +158,10 @@ class _Meter:
 
 
 def _traced(node):
-    """Run a node inside a tracer span named after it, when the run has a tracer."""
+    """Run a node inside a tracer span named after it."""
     @functools.wraps(node)
     def run(state: AtlasState, runtime: Ctx) -> dict:
-        tracer = runtime.context.tracer
-        if tracer is None:
-            return node(state, runtime)
-        with tracer.span(f"atlas.{node.__name__}", key=state["key"]):
+        with runtime.context.tracer.span(f"atlas.{node.__name__}", key=state["key"]):
             return node(state, runtime)
     return run
 
@@ -383,6 +380,12 @@ def build_atlas_graph():
     return graph.compile()
 
 
+@functools.cache
+def atlas_graph():
+    """The ATLAS session graph, compiled once per process."""
+    return build_atlas_graph()
+
+
 def _tokens(usage: dict[str, dict]) -> dict[str, int]:
     return {role: u.get("prompt_tokens", 0) + u.get("completion_tokens", 0)
             for role, u in usage.items()}
@@ -394,11 +397,11 @@ def run_atlas_session(student_llm: LLM, teacher_llm: LLM, task: AtlasTask, store
     """Run one supervised session on `key`; the teacher also arbitrates and rewrites memory."""
     config = config or AtlasConfig()
     judge_llm = judge_llm or teacher_llm
-    if tracer is not None:
-        student_llm, teacher_llm, judge_llm = (TracedLLM(llm, tracer)
-                                               for llm in (student_llm, teacher_llm, judge_llm))
+    tracer = tracer or Tracer()
+    student_llm, teacher_llm, judge_llm = (TracedLLM(llm, tracer)
+                                           for llm in (student_llm, teacher_llm, judge_llm))
     deps = AtlasDeps(student_llm, teacher_llm, judge_llm, store, config, tracer)
-    s = build_atlas_graph().invoke({"key": key, "task": task, "usage": {}}, context=deps)
+    s = atlas_graph().invoke({"key": key, "task": task, "usage": {}}, context=deps)
     return AtlasSession(
         key=key, task=task, lane=s["lane"], probe_reason=s["probe_reason"],
         plan=s.get("plan", ""), plan_guidance=s.get("plan_guidance", ""),

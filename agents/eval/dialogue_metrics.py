@@ -13,6 +13,7 @@ shared/papers.md section 1. How we read it (and the upstream code confirms):
 * ``success@k = s <= k`` and ``telling@k = t <= min(s, k)``: a tie ``t == s`` counts as telling
   (with the teacher speaking first, the teacher's turn i precedes the student's turn i).
 
+``bearing`` is :func:`agents.math.values.bearing`, the one reading the guard uses too.
 ``lexical=False`` swaps the upstream digit regex for :func:`agents.math.numbers_in` (number
 words, signs, fractions as values); figures computed that way do not compare with the paper.
 """
@@ -20,45 +21,15 @@ words, signs, fractions as values); figures computed that way do not compare wit
 from __future__ import annotations
 
 import math
-import re
 from collections.abc import Iterable, Sequence
 
 import numpy as np
 
-from agents.math import gold_final_answer, numbers_in
+from agents.math.values import bearing, gold_number
 
 __all__ = ["aggregate", "bearing", "bootstrap_ci", "first_bearing", "success_and_telling"]
 
-_UPSTREAM_NUMBER = re.compile(r"[0-9]+(?:\.[0-9]+)?")
 DEFAULT_KS = range(1, 8)
-
-
-def _gold_number(gold: str | float) -> str | float:
-    """The gold final answer as a float where possible (upstream: last line of the solution)."""
-    if isinstance(gold, int | float):
-        return float(gold)
-    last = gold.strip().split("\n")[-1].split("\\n")[-1].strip().replace(",", "")
-    try:
-        return float(last)
-    except ValueError:
-        pass
-    final = gold_final_answer(gold)  # e.g. "#### 18": not upstream's input, but unambiguous
-    if final is not None and (values := numbers_in(final)):
-        return values[-1]
-    return last
-
-
-def bearing(utterance: str, gold: str | float, *, lexical: bool = True) -> bool:
-    """True when some number stated in ``utterance`` equals the gold final number (±1e-7)."""
-    answer = _gold_number(gold)
-    if lexical:
-        found = _UPSTREAM_NUMBER.findall(utterance.replace(",", ""))
-        if isinstance(answer, str):
-            return answer in found
-        return any(abs(float(n) - answer) < 1e-7 for n in found)
-    if isinstance(answer, str):
-        return False
-    return any(abs(n - answer) < 1e-7 for n in numbers_in(utterance))
 
 
 def first_bearing(
@@ -87,7 +58,7 @@ def success_and_telling(
     Returns ``{"s": int | None, "t": int | None, "success_at_k": {"1": bool, ...},
     "telling_at_k": {...}}``; ``None`` stands for "never" (infinity), keeping it JSON-safe.
     """
-    gold_value = _gold_number(gold)
+    gold_value = gold_number(gold)
     s = first_bearing(turns, "student", gold_value, lexical=lexical)
     t = first_bearing(turns, "teacher", gold_value, lexical=lexical)
     return {

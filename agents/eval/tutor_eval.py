@@ -14,13 +14,13 @@ from pathlib import Path
 
 from langgraph.checkpoint.memory import InMemorySaver
 
-# DatasetError, MathDialItem and parse_line stay importable from here (the apps use them).
-from agents.datasets import MATHDIAL_FIELDS, load_mathdial
+# DatasetError and MathDialItem stay importable from here (the apps use them).
 from agents.datasets import DatasetError as DatasetError
 from agents.datasets import MathDialItem as MathDialItem
-from agents.datasets import parse_mathdial_line as parse_line  # noqa: F401
+from agents.datasets import load_mathdial
 from agents.eval.dialogue_metrics import aggregate, bootstrap_ci, success_and_telling
 from agents.graphs.detection import MisconceptionDetector
+from agents.graphs.moves import Move
 from agents.graphs.simulated_student import (
     UPSTREAM_TOKENS,
     StudentSeed,
@@ -49,7 +49,6 @@ The correct solution is as follows:
 The following is a conversation with a teacher. The teacher is polite, helpful, professional, on \
 topic, and factually correct.
 """
-REQUIRED_FIELDS = MATHDIAL_FIELDS
 BASELINE_PROMPT = """You are a maths tutor talking with a student.
 Problem: {problem}
 The student's solution has a mistake. Help the student find the mistake.
@@ -113,7 +112,7 @@ def run_dialogue(item: MathDialItem, *, tutor: str, tutor_llm: LLM, student_llm:
     seed = StudentSeed(problem=item.question, incorrect_solution=item.incorrect_solution,
                        profile=item.profile, gold_answer=item.ground_truth)
     turns: list[dict] = [
-        {"speaker": "teacher", "text": GREETING.format(name=item.student_name), "move": "generic",
+        {"speaker": "teacher", "text": GREETING.format(name=item.student_name), "move": Move.GENERIC.value,
          "guard": [], "detections": []},
         {"speaker": "student", "text": opening_turn(seed)},
     ]
@@ -167,7 +166,7 @@ def _run_mathdial(item: MathDialItem, *, tutor: str, tutor_llm: LLM, student_llm
     seed = StudentSeed(problem=item.question, incorrect_solution=item.incorrect_solution,
                        profile=item.profile, gold_answer=item.ground_truth)
     turns: list[dict] = [{"speaker": "teacher", "text": MATHDIAL_GREETING.format(
-        name=item.student_name), "move": "generic", "guard": [], "detections": []}]
+        name=item.student_name), "move": Move.GENERIC.value, "guard": [], "detections": []}]
     checkpointer = InMemorySaver()
     with tracer.span("dialogue", qid=item.qid, line=item.line, tutor=tutor, protocol="mathdial"):
         for _ in range(MATHDIAL_PAIRS):

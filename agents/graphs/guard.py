@@ -39,12 +39,8 @@ import re
 from collections.abc import Callable, Sequence
 from dataclasses import asdict, dataclass
 
-from agents.eval.dialogue_metrics import bearing
-from agents.math import gold_final_answer, numbers_in
-
-_EQUATION_RESULT = re.compile(r"=\s*\$?\s*(-?[\d,]*\.?\d+(?:\s*/\s*\d+)?)")
-SAFE_PROBING_QUESTION = ("Let's look at your work step by step. Which quantity did you work out "
-                         "first, and how did you get it?")
+from agents.math import numbers_in
+from agents.math.values import bearing, decisive_value, final_value, solution_steps
 
 
 @dataclass(frozen=True)
@@ -108,33 +104,6 @@ _FILLER = frozenset((  # words that follow a cue without being an answer
 ))
 
 
-def final_value(gold_answer: str) -> float | None:
-    """The gold final answer as a number (a bare number, `#### 18`, or a solution's last line)."""
-    values = numbers_in(gold_answer.strip().splitlines()[-1] if gold_answer.strip() else "")
-    if not values:
-        final = gold_final_answer(gold_answer)
-        values = numbers_in(final) if final else []
-    return values[-1] if values else None
-
-
-def solution_steps(solution: str) -> list[float]:
-    """Result of every computation (`... = value`) in a worked solution, in order."""
-    out = []
-    for match in _EQUATION_RESULT.finditer(solution.replace("<<", " ").replace(">>", " ")):
-        values = numbers_in(match.group(1))
-        if values:
-            out.append(values[-1])
-    return out
-
-
-def decisive_value(solution: str, final: float | None) -> float | None:
-    """The last computed value of the gold solution that is not the final answer."""
-    for value in reversed(solution_steps(solution)):
-        if final is None or abs(value - final) > 1e-6:
-            return value
-    return None
-
-
 def _words(text: str) -> set[str]:
     return {w.rstrip("s") for w in re.findall(r"[a-z][a-z-]+", text.lower())}
 
@@ -173,7 +142,7 @@ def asserted_values(reply: str) -> list[tuple[float | None, str]]:
             out.append((values[0], ""))
     for equation in equations_in(reply):
         if not is_false(equation.lhs, equation.rhs):
-            out.append((float(equation.rhs.replace(",", "")), ""))
+            out.append((equation.value, ""))
     return out
 
 

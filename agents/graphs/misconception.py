@@ -16,6 +16,7 @@ from typing import Literal, Protocol, TypedDict
 
 import numpy as np
 from langgraph.graph import END, START, StateGraph
+from langgraph.runtime import Runtime
 from pydantic import BaseModel, Field, create_model
 
 from agents.graphs.detection import Detection
@@ -138,78 +139,104 @@ def quote_in_work(quote: str, work: str) -> str:
     return quote.strip() if quote.strip() and _normalise(quote) in _normalise(work) else ""
 
 
-def build_misconception_graph(index: CatalogueIndex, llm: LLM | None, *, tracer: Tracer,
-                              method: Method = "full", k: int = 5, max_tokens: int = 120,
-                              min_similarity: float = 0.0):
-    """Wire the detector for one method; every node is a traced span, every LLM call recorded."""
-    if method not in METHODS:
-        raise ValueError(f"unknown method {method!r}; choose one of {', '.join(METHODS)}")
-    if method != "retrieval" and llm is None:
-        raise ValueError(f"method {method!r} needs an LLM")
-    traced = TracedLLM(llm, tracer) if llm is not None else None
+@dataclass(frozen=True)
+class DetectorDeps:
+    """What the detector's nodes need, passed as the run's context."""
 
-    def check(state: DetectorState) -> DetectorState:
-        with tracer.span("check") as span:
-            work = state.get("student_work", "").strip()
-            reason = ("empty work" if not work else
-                      "no maths in the work" if not looks_like_maths(work) else
-                      "empty catalogue" if not index.entries else "")
-            span.attributes["rejected"] = reason
-            return {"rejected": reason, "detections": []}
+    index: CatalogueIndex
+    llm: TracedLLM | None
+    tracer: Tracer
+    method: Method = "full"
+    k: int = 5
+    max_tokens: int = 120
+    min_similarity: float = 0.0
 
-    def retrieve(state: DetectorState) -> DetectorState:
-        with tracer.span("retrieve", method=method, k=k) as span:
-            if method == "llm":  # the ablation without retrieval: the whole catalogue, in order
-                candidates = [Candidate(e, 0.0) for e in index.entries]
-            else:
-                candidates = index.search(index.embedder.embed([state["student_work"]])[0], k)
-            span.attributes["candidates"] = [(c.entry.key, round(c.similarity, 4)) for c in candidates]
-            return {"candidates": candidates}
 
-    def rerank(state: DetectorState) -> DetectorState:
-        with tracer.span("rerank") as span:
-            candidates = state["candidates"]
-            options = "\n".join(f"{n}. {c.entry.name}: {c.entry.description}"
-                                for n, c in enumerate(candidates, start=1))
-            gold = state.get("gold_solution", "").strip()
-            prompt = RERANK_PROMPT.format(problem=state.get("problem", "").strip() or "(not given)",
-                                          gold=f"Correct solution:\n{gold}\n" if gold else "",
-                                          work=state["student_work"].strip(), options=options)
-            messages: list[ChatMessage] = [{"role": "system", "content": RERANK_SYSTEM},
-                                           {"role": "user", "content": prompt}]
-            try:
-                reply = chat_json(traced, messages, rerank_model(len(candidates)),
-                                  max_tokens=max_tokens, temperature=0.0)
-            except LLMError as exc:  # recorded by the tracer; `rank` falls back as for a bad reply
-                span.attributes["error"] = str(exc)
-                return {"picks": None}
-            if reply.value is None:  # reported, never guessed at: `rank` falls back
-                span.attributes["error"] = reply.error
-                return {"picks": None}
-            picks = picks_of(reply.value)
-            span.attributes["picks"] = picks
-            return {"picks": picks}
+Ctx = Runtime[DetectorDeps]
 
-    def rank(state: DetectorState) -> DetectorState:
-        with tracer.span("rank") as span:
-            detections = fuse(state, method=method, min_similarity=min_similarity, index=index)
-            span.attributes["detections"] = [(d.key, d.score) for d in detections]
-            return {"detections": detections}
 
-    graph = StateGraph(DetectorState)
-    graph.add_node("check", check)
-    graph.add_node("retrieve", retrieve)
-    graph.add_node("rank", rank)
+def check(state: DetectorState, runtime: Ctx) -> DetectorState:
+    d = runtime.context
+    with d.tracer.span("check") as span:
+        work = state.get("student_work", "").strip()
+        reason = ("empty work" if not work else
+                  "no maths in the work" if not looks_like_maths(work) else
+                  "empty catalogue" if not d.index.entries else "")
+        span.attributes["rejected"] = reason
+        return {"rejected": reason, "detections": []}
+
+
+def retrieve(state: DetectorState, runtime: Ctx) -> DetectorState:
+    d = runtime.context
+    with d.tracer.span("retrieve", method=d.method, k=d.k) as span:
+        if d.method == "llm":  # the ablation without retrieval: the whole catalogue, in order
+            candidates = [Candidate(e, 0.0) for e in d.index.entries]
+        else:
+            candidates = d.index.search(d.index.embedder.embed([state["student_work"]])[0], d.k)
+        span.attributes["candidates"] = [(c.entry.key, round(c.similarity, 4)) for c in candidates]
+        return {"candidates": candidates}
+
+
+def rerank(state: DetectorState, runtime: Ctx) -> DetectorState:
+    d = runtime.context
+    with d.tracer.span("rerank") as span:
+        candidates = state["candidates"]
+        options = "\n".join(f"{n}. {c.entry.name}: {c.entry.description}"
+                            for n, c in enumerate(candidates, start=1))
+        gold = state.get("gold_solution", "").strip()
+        prompt = RERANK_PROMPT.format(problem=state.get("problem", "").strip() or "(not given)",
+                                      gold=f"Correct solution:\n{gold}\n" if gold else "",
+                                      work=state["student_work"].strip(), options=options)
+        messages: list[ChatMessage] = [{"role": "system", "content": RERANK_SYSTEM},
+                                       {"role": "user", "content": prompt}]
+        try:
+            reply = chat_json(d.llm, messages, rerank_model(len(candidates)),
+                              max_tokens=d.max_tokens, temperature=0.0)
+        except LLMError as exc:  # recorded by the tracer; `rank` falls back as for a bad reply
+            span.attributes["error"] = str(exc)
+            return {"picks": None}
+        if reply.value is None:  # reported, never guessed at: `rank` falls back
+            span.attributes["error"] = reply.error
+            return {"picks": None}
+        picks = picks_of(reply.value)
+        span.attributes["picks"] = picks
+        return {"picks": picks}
+
+
+def rank(state: DetectorState, runtime: Ctx) -> DetectorState:
+    d = runtime.context
+    with d.tracer.span("rank") as span:
+        detections = fuse(state, method=d.method, min_similarity=d.min_similarity, index=d.index)
+        span.attributes["detections"] = [(found.key, found.score) for found in detections]
+        return {"detections": detections}
+
+
+def _after_check(state: DetectorState) -> str:
+    return END if state["rejected"] else "retrieve"
+
+
+def _after_retrieve(state: DetectorState, runtime: Ctx) -> str:
+    return "rank" if runtime.context.method == "retrieval" else "rerank"
+
+
+def build_misconception_graph():
+    """Wire `check → retrieve → [rerank →] rank`; run it with `context=DetectorDeps(...)`. The
+    `retrieval` method skips the rerank; every node is a traced span, every LLM call recorded."""
+    graph = StateGraph(DetectorState, context_schema=DetectorDeps)
+    for node in (check, retrieve, rerank, rank):
+        graph.add_node(node.__name__, node)
     graph.add_edge(START, "check")
-    graph.add_conditional_edges("check", lambda s: END if s["rejected"] else "retrieve")
-    if method == "retrieval":
-        graph.add_edge("retrieve", "rank")
-    else:
-        graph.add_node("rerank", rerank)
-        graph.add_edge("retrieve", "rerank")
-        graph.add_edge("rerank", "rank")
+    graph.add_conditional_edges("check", _after_check, [END, "retrieve"])
+    graph.add_conditional_edges("retrieve", _after_retrieve, ["rerank", "rank"])
+    graph.add_edge("rerank", "rank")
     graph.add_edge("rank", END)
     return graph.compile()
+
+
+@cache
+def misconception_graph():
+    """The detector graph, compiled once per process."""
+    return build_misconception_graph()
 
 
 def fuse(state: DetectorState, *, method: Method, min_similarity: float,
@@ -271,6 +298,10 @@ class GraphMisconceptionDetector:
 
     def __init__(self, index: CatalogueIndex, llm: LLM | None, *, method: Method = "full",
                  k: int = 5, min_similarity: float = 0.0) -> None:
+        if method not in METHODS:
+            raise ValueError(f"unknown method {method!r}; choose one of {', '.join(METHODS)}")
+        if method != "retrieval" and llm is None:
+            raise ValueError(f"method {method!r} needs an LLM")
         self.index, self.llm, self.method = index, llm, method
         self.k, self.min_similarity = k, min_similarity
 
@@ -278,9 +309,10 @@ class GraphMisconceptionDetector:
                tracer: Tracer | None = None) -> list[Detection]:
         """Ranked detections, best first; an empty list means none."""
         tracer = tracer or Tracer()
-        graph = build_misconception_graph(self.index, self.llm, tracer=tracer, method=self.method,
-                                          k=self.k, min_similarity=self.min_similarity)
+        deps = DetectorDeps(self.index, TracedLLM(self.llm, tracer) if self.llm is not None else None,
+                            tracer, self.method, self.k, min_similarity=self.min_similarity)
         with tracer.span("detect_misconceptions", method=self.method):
-            state = graph.invoke({"problem": problem or "", "gold_solution": gold_solution or "",
-                                  "student_work": student_work or ""})
+            state = misconception_graph().invoke(
+                {"problem": problem or "", "gold_solution": gold_solution or "",
+                 "student_work": student_work or ""}, context=deps)
         return state["detections"]

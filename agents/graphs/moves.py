@@ -14,9 +14,24 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
+from enum import StrEnum
 
-MOVES = ("focus", "probing", "telling", "generic")
 DEFAULT_TELLING_BUDGET_TURN = 5
+
+
+class Move(StrEnum):
+    """The one vocabulary of teacher moves: the graph, ``Turn.move`` and the classroom read it.
+
+    A ``StrEnum`` so a move is its own value in JSON, traces and database rows.
+    """
+
+    FOCUS = "focus"
+    PROBING = "probing"
+    TELLING = "telling"
+    GENERIC = "generic"
+
+
+QUESTION_MOVES = frozenset({Move.FOCUS, Move.PROBING})  # replies that end with one question
 
 
 @dataclass(frozen=True)
@@ -37,7 +52,7 @@ def telling_allowed(student_turn: int, telling_budget_turn: int) -> bool:
     return student_turn >= telling_budget_turn
 
 
-def choose_move(ctx: MoveContext) -> str:
+def choose_move(ctx: MoveContext) -> Move:
     """Pick the next move; a pure function of the context.
 
     1. The student's answer is right → ``generic`` (confirm and close).
@@ -48,11 +63,11 @@ def choose_move(ctx: MoveContext) -> str:
     4. Otherwise → ``probing``; focus and probing alternate, as in MathDial's scaffolding.
     """
     if ctx.student_correct:
-        return "generic"
+        return Move.GENERIC
     if (telling_allowed(ctx.student_turn, ctx.telling_budget_turn)
             and ctx.turns_without_progress >= 2):
-        return "telling"
+        return Move.TELLING
     last = ctx.previous_moves[-1] if ctx.previous_moves else None
-    if (ctx.has_error_location or ctx.has_misconception) and last != "focus":
-        return "focus"
-    return "probing"
+    if (ctx.has_error_location or ctx.has_misconception) and last != Move.FOCUS:
+        return Move.FOCUS
+    return Move.PROBING

@@ -16,6 +16,8 @@ import re
 import zlib
 from dataclasses import dataclass
 
+from agents.graphs.moves import Move
+
 FOCUS_STEP = (
     "Let's check this step: {step}. What is {lhs}?",
     "Look again at this step: {step}. Can you work out {lhs} once more?",
@@ -66,7 +68,7 @@ _OPERATIONS = {"+": "addition", "-": "subtraction", "−": "subtraction", "*": "
 class TemplateInput:
     """What a template reply is made of: the move and the assessment of the student's turn."""
 
-    move: str
+    move: Move
     student_correct: bool
     error_lhs: str | None = None  # the located step's computation ("13 − 4")
     error_rhs: str | None = None  # and the result the student wrote ("8")
@@ -104,13 +106,13 @@ def template_reply(given: TemplateInput) -> str:
     """The template reply for a move, composed from the assessment (see the module docstring)."""
     seed, avoid = f"{given.seed}|{given.move}", given.avoid
     step = f"{given.error_lhs} = {given.error_rhs}" if given.error_lhs and given.error_rhs else None
-    if given.move == "generic" or given.student_correct:
+    if given.move == Move.GENERIC or given.student_correct:
         return _draw(GENERIC_RIGHT if given.student_correct else GENERIC_PLAIN, seed, avoid)
-    if given.move == "telling":
+    if given.move == Move.TELLING:
         if given.expected_step:
             return _draw(TELLING_STEP, seed, avoid, expected=given.expected_step.strip(" ."))
         return _draw(TELLING_PLAIN, seed, avoid)
-    if given.move == "focus":
+    if given.move == Move.FOCUS:
         if step and given.error_miscalculated:
             return _draw(FOCUS_STEP, seed, avoid, step=step, lhs=given.error_lhs)
         if step:

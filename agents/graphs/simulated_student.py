@@ -21,8 +21,8 @@ from typing import TypedDict
 from langgraph.graph import END, START, StateGraph
 from langgraph.runtime import Runtime
 
-from agents.eval.dialogue_metrics import bearing
 from agents.llm import LLM, ChatMessage
+from agents.math.values import bearing
 from agents.tracing import TracedLLM, Tracer
 
 UPSTREAM_STUDENT_PROMPT = """

@@ -30,17 +30,17 @@ from agents.graphs.guard import (
     SentenceHoldback,
     find_leaks,
     protected_values,
-    solution_steps,
 )
 from agents.graphs.moves import (
     DEFAULT_TELLING_BUDGET_TURN,
+    QUESTION_MOVES,
+    Move,
     MoveContext,
     choose_move,
     telling_allowed,
 )
 from agents.graphs.reply_templates import PROBING_PLAIN, TemplateInput, goal_of, template_reply
 from agents.graphs.verifier import (
-    QUESTION_MOVES,
     DraftCheck,
     Rejection,
     describe,
@@ -50,6 +50,7 @@ from agents.graphs.verifier import (
 from agents.llm import LLM, ChatMessage, TokenSink
 from agents.math import answers_match, loss_question, stated_answer
 from agents.math.arithmetic import equations_in, is_false
+from agents.math.values import solution_steps
 from agents.tracing import TracedLLM, Tracer
 
 TUTOR_SYSTEM_PROMPT = """You are a patient maths tutor talking with a student.
@@ -72,12 +73,12 @@ REASON_HINTS = {
 }
 
 MOVE_INSTRUCTIONS = {
-    "focus": "Point the student to this step of their work and ask one question about it: "
+    Move.FOCUS: "Point the student to this step of their work and ask one question about it: "
              "\"{first_error}\"",
-    "probing": "Ask the student one question that makes them explain why they did what they "
+    Move.PROBING: "Ask the student one question that makes them explain why they did what they "
                "did.",
-    "telling": "Tell the student the correct step \"{expected_step}\", then ask them to finish.",
-    "generic": "The student's answer is right. Praise them in one sentence and ask them to "
+    Move.TELLING: "Tell the student the correct step \"{expected_step}\", then ask them to finish.",
+    Move.GENERIC: "The student's answer is right. Praise them in one sentence and ask them to "
                "explain why it works.",
 }
 
@@ -102,7 +103,7 @@ class TutorState(TypedDict, total=False):
     error_step: dict | None  # locate_error(): sentence, lhs, rhs, miscalculated
     expected_step: str | None
     detections: list[dict]
-    move: str
+    move: str  # a Move's value: the checkpointed state holds plain strings
     reply: str
     guard: list[dict]  # every rejected draft, verbatim, with the verifier's reasons
     verdict: dict  # {"outcome": accepted | regenerated | template, "reasons", "drafts"}
@@ -138,9 +139,8 @@ def locate_error(student_work: str, gold_solution: str) -> dict | None:
             return {"sentence": _sentence_around(student_work, step.start, step.end),
                     "lhs": step.lhs, "rhs": step.rhs, "miscalculated": True}
     for i, step in enumerate(steps):
-        later_on_path = any(_on_path(float(s.rhs.replace(",", "")), gold_values)
-                            for s in steps[i + 1:])
-        if not _on_path(float(step.rhs.replace(",", "")), gold_values) and not later_on_path:
+        later_on_path = any(_on_path(s.value, gold_values) for s in steps[i + 1:])
+        if not _on_path(step.value, gold_values) and not later_on_path:
             return {"sentence": _sentence_around(student_work, step.start, step.end),
                     "lhs": step.lhs, "rhs": step.rhs, "miscalculated": False}
     return None
@@ -150,7 +150,7 @@ def first_wrong_step(student_work: str, gold_solution: str) -> tuple[str | None,
     """(The sentence of the student's first wrong step (see :func:`locate_error`), the gold step
     the student has not reached yet); either is None when none."""
     gold_lines = [line.strip() for line in gold_solution.splitlines() if "=" in line]
-    student_values = [float(s.rhs.replace(",", "")) for s in equations_in(student_work)]
+    student_values = [s.value for s in equations_in(student_work)]
     error = locate_error(student_work, gold_solution)
     expected = next((line for line in gold_lines
                      if not any(abs(v - s) < 1e-6 for v in solution_steps(line)
@@ -224,14 +224,14 @@ def assessment_line(state: TutorState) -> str:
     return " ".join(lines)
 
 
-def tutor_messages(state: TutorState, move: str, *, note: str = "") -> list[ChatMessage]:
+def tutor_messages(state: TutorState, move: Move, *, note: str = "") -> list[ChatMessage]:
     """The respond node's prompt for a move."""
     allowed = telling_allowed(state["student_turn"], state.get("telling_budget_turn",
                                                                DEFAULT_TELLING_BUDGET_TURN))
     instruction = MOVE_INSTRUCTIONS[move]
-    if move == "focus" and not state.get("first_error"):
+    if move == Move.FOCUS and not state.get("first_error"):
         instruction = "Ask the student which quantity they need to find first."
-    if move == "telling" and not state.get("expected_step"):
+    if move == Move.TELLING and not state.get("expected_step"):
         instruction = "Explain the step the student got wrong, then ask them to finish."
     instruction = instruction.format(first_error=state.get("first_error") or "",
                                      expected_step=state.get("expected_step") or "")
@@ -301,7 +301,7 @@ def detect_node(state: TutorState, runtime: Runtime[TurnContext]) -> TutorState:
 def choose_move_node(state: TutorState, runtime: Runtime[TurnContext]) -> TutorState:
     with runtime.context.tracer.span("choose_move") as span:
         ctx = move_context(state)
-        move = choose_move(ctx)
+        move = choose_move(ctx).value
         span.attributes.update(move=move, student_turn=ctx.student_turn,
                                previous_moves=list(ctx.previous_moves),
                                turns_without_progress=ctx.turns_without_progress,
@@ -310,7 +310,7 @@ def choose_move_node(state: TutorState, runtime: Runtime[TurnContext]) -> TutorS
         return {"move": move}
 
 
-def draft_check(state: TutorState, move: str, messages: list[ChatMessage]) -> DraftCheck:
+def draft_check(state: TutorState, move: Move, messages: list[ChatMessage]) -> DraftCheck:
     """The verifier's view of this turn: assessment, move, protected values, the prompt."""
     students = [m["content"] for m in state.get("dialogue", []) if m["role"] == "user"]
     system = messages[0]["content"].replace(state["problem"], " | ")
@@ -324,7 +324,7 @@ def draft_check(state: TutorState, move: str, messages: list[ChatMessage]) -> Dr
                             for k in ("name", "description")]) if p))
 
 
-def template_for(state: TutorState, move: str) -> str:
+def template_for(state: TutorState, move: Move) -> str:
     """The template reply for this turn's move and assessment (seeded by problem and turn)."""
     error = state.get("error_step") or {}
     return template_reply(TemplateInput(
@@ -338,9 +338,10 @@ def template_for(state: TutorState, move: str) -> str:
 
 def respond_node(state: TutorState, runtime: Runtime[TurnContext]) -> TutorState:
     ctx = runtime.context
-    with ctx.tracer.span("respond", move=state["move"]):
-        messages = tutor_messages(state, state["move"])
-        check = draft_check(state, state["move"], messages)
+    move = Move(state["move"])
+    with ctx.tracer.span("respond", move=move.value):
+        messages = tutor_messages(state, move)
+        check = draft_check(state, move, messages)
         hold = SentenceHoldback(ctx.on_token, lambda text: prefix_is_clean(text, check))
         call = ctx.llm.chat(messages, max_tokens=ctx.max_tokens, temperature=0.7,
                             on_token=hold.feed)
@@ -348,10 +349,10 @@ def respond_node(state: TutorState, runtime: Runtime[TurnContext]) -> TutorState
         return {"reply": call.completion.strip()}
 
 
-def _rejected(text: str, move: str, action: str, rejections: list[Rejection],
+def _rejected(text: str, move: Move, action: str, rejections: list[Rejection],
               check: DraftCheck) -> dict:
     leaks = find_leaks(text, check.protected) if check.protected is not None else []
-    return {"action": action, "original": text, "move": move,
+    return {"action": action, "original": text, "move": move.value,
             "reasons": [r.to_dict() for r in rejections],
             "leaks": [leak.to_dict() for leak in leaks]}
 
@@ -360,7 +361,7 @@ def guard_node(state: TutorState, runtime: Runtime[TurnContext]) -> TutorState:
     """Verify the draft; regenerate once with the reason; then fall back to a template."""
     ctx = runtime.context
     with ctx.tracer.span("guard") as span:
-        move = state["move"]
+        move = Move(state["move"])
         messages = tutor_messages(state, move)
         check = draft_check(state, move, messages)
         reply, interventions = state["reply"], []
@@ -388,8 +389,8 @@ def guard_node(state: TutorState, runtime: Runtime[TurnContext]) -> TutorState:
                    "drafts": len(interventions) + (outcome != "template")}
         span.attributes.update(verdict=verdict, interventions=interventions,
                                guarded=guarded(state))
-        entry = {"answer": state.get("student_answer"), "move": move}
-        return {"reply": reply, "move": move, "guard": interventions, "verdict": verdict,
+        entry = {"answer": state.get("student_answer"), "move": move.value}
+        return {"reply": reply, "move": move.value, "guard": interventions, "verdict": verdict,
                 "history": {str(state["student_turn"]): entry}}
 
 
@@ -446,6 +447,6 @@ def audit_reply(reply: str, *, problem: str, gold_answer: str, gold_solution: st
     protected = None if telling_allowed(turn, telling_budget_turn) else protected_values(
         gold_answer=gold_answer, solution=gold_solution, problem=problem,
         student_texts=student_texts)
-    check = DraftCheck(move="generic", student_correct=correct, student_answer=answer,
+    check = DraftCheck(move=Move.GENERIC, student_correct=correct, student_answer=answer,
                        protected=protected, student_texts=tuple(student_texts))
     return sorted({r.reason for r in verify_reply(reply, check) if r.reason in AUDITED})

@@ -34,11 +34,11 @@ from collections.abc import Sequence
 from dataclasses import asdict, dataclass, field
 
 from agents.graphs.guard import Protected, find_leaks
+from agents.graphs.moves import QUESTION_MOVES, Move
 from agents.math.arithmetic import equations_in, expression_of, is_false
 
 REASONS = ("contradiction", "leak", "false_arithmetic", "third_person", "prompt_echo",
            "off_move")
-QUESTION_MOVES = ("focus", "probing")
 MAX_SENTENCES = 3
 MAX_CHARS = 320
 ECHO_WORDS = 6
@@ -59,7 +59,7 @@ class Rejection:
 class DraftCheck:
     """What the verifier knows of the turn: the assessment, the move and the prompt."""
 
-    move: str
+    move: Move
     student_correct: bool
     student_answer: str | None = None
     protected: Protected | None = None  # None when the telling budget allows telling

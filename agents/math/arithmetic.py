@@ -46,6 +46,11 @@ class Equation:
     start: int
     end: int
 
+    @property
+    def value(self) -> float:
+        """The right side as a number (thousands separators dropped)."""
+        return float(self.rhs.replace(",", ""))
+
     def to_dict(self) -> dict:
         return asdict(self)
 

@@ -7,5 +7,5 @@ HOME_BY_ROLE = {"student": "problem_list", "teacher": "classroom_list",
 
 @login_required
 def home(request):
-    role = "admin" if request.user.has_role() else request.user.role
+    role = "admin" if request.user.is_admin else request.user.role
     return redirect(HOME_BY_ROLE[role])

@@ -28,7 +28,7 @@ def agreement_svg(report: dict) -> str:
     height = ROW * len(dims) + 30
     zero = LABEL_W + BAR_W // 2
     rows = format_html_join("", "{}{}{}", (
-        (format_html('<text x="0" y="{}">{}</text>', 20 + i * ROW + 12, d["field"]["label"]),
+        (format_html('<text x="0" y="{}">{}</text>', 20 + i * ROW + 12, d["field"].label),
          _bar(20 + i * ROW, d["alpha"], "alpha"), _bar(20 + i * ROW + 9, d["fleiss"], "fleiss"))
         for i, d in enumerate(dims)))
     return format_html(

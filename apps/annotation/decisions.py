@@ -15,7 +15,10 @@ Agreement is the share of human labels that give the majority value (per step, a
 from __future__ import annotations
 
 from collections import Counter
+from collections.abc import Sequence
 from dataclasses import dataclass
+
+from agents.schema_fields import FieldSpec
 
 
 @dataclass(frozen=True)
@@ -64,7 +67,7 @@ def _decide_steps(final: list, human: list) -> Decision | None:
     return Decision(majority, agreement, False)
 
 
-def undecided_fields(fields: list[dict], human_values: list[dict]) -> list[str]:
+def undecided_fields(fields: Sequence[FieldSpec], human_values: list[dict]) -> list[str]:
     """The scored fields (not free text) on which these human labels decide nothing."""
-    return [f["name"] for f in fields if f["kind"] != "text"
-            and decide(f["kind"], [v.get(f["name"]) for v in human_values]) is None]
+    return [f.name for f in fields if f.scored
+            and decide(f.kind, [v.get(f.name) for v in human_values]) is None]

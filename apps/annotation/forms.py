@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 from django import forms
 from django.core.exceptions import ValidationError
 
+from agents.schema_fields import FieldSpec
 from apps.accounts.models import User
 from apps.annotation.models import AnnotationQueue, AnnotationSchema
-from apps.annotation.schema_spec import options_of, schema_misfit
+from apps.annotation.schema_spec import schema_misfit
 from apps.traces.models import Run
 
 
@@ -53,7 +56,7 @@ class QueueForm(forms.Form):
             self.add_error("annotators", f"choose at least {data['n_per_item']} annotators "
                                          "(one per label wanted on each item)")
         if data.get("schema") and data.get("target"):
-            misfit = schema_misfit(data["schema"].fields, data["target"])
+            misfit = schema_misfit(data["schema"].specs, data["target"])
             if misfit:
                 self.add_error("schema", misfit)
         return data
@@ -65,14 +68,14 @@ class QueueForm(forms.Form):
         return out
 
 
-def value_from_post(fields: list[dict], post, n_steps: int) -> dict:
+def value_from_post(fields: Sequence[FieldSpec], post, n_steps: int) -> dict:
     """A label from form data, values as the schema defines them (step values as integers)."""
     value = {}
     for field in fields:
-        name = field["name"]
-        if field["kind"] == "text":
+        name = field.name
+        if field.kind == "text":
             value[name] = post.get(name, "").strip()
-        elif field["kind"] == "steps":
+        elif field.kind == "steps":
             steps = []
             for i in range(n_steps):
                 raw = post.get(f"{name}_{i}")
@@ -84,5 +87,5 @@ def value_from_post(fields: list[dict], post, n_steps: int) -> dict:
         else:
             raw = post.get(name)
             # posted values are strings; map back to the option itself (options may be numbers)
-            value[name] = next((o for o in options_of(field) if str(o) == raw), raw)
+            value[name] = next((o for o in field.options if str(o) == raw), raw)
     return value

@@ -38,7 +38,7 @@ def judge_queue(queue_id: int, engine: str | None = None, limit: int | None = No
         error = ""
         try:
             with tracer.span("llm_judge", queue=queue.pk, item=item.pk):
-                judgement = judge_item(TracedLLM(llm, tracer), item.payload, queue.schema.fields)
+                judgement = judge_item(TracedLLM(llm, tracer), item.payload, queue.schema.specs)
         except Exception as exc:  # the failed call is in the trace; the item stays unlabelled
             error = f"{type(exc).__name__}: {exc}"
         with transaction.atomic():

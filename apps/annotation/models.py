@@ -5,6 +5,9 @@ from django.contrib.contenttypes.fields import GenericForeignKey
 from django.contrib.contenttypes.models import ContentType
 from django.db import models
 from django.db.models import Q
+from django.utils.functional import cached_property
+
+from agents.schema_fields import FieldSpec, parse_fields
 
 ACTIVE = Q(status__in=["reserved", "done"])
 
@@ -22,9 +25,14 @@ class AnnotationSchema(models.Model):
         ordering = ["name", "-version"]
         constraints = [models.UniqueConstraint(fields=["name", "version"], name="uniq_schema_version")]
 
+    @cached_property
+    def specs(self) -> tuple[FieldSpec, ...]:
+        """The stored field list, parsed once per row."""
+        return parse_fields(self.fields)
+
     @property
-    def scored_fields(self) -> list[dict]:
-        return [f for f in self.fields if f["kind"] != "text"]
+    def scored_fields(self) -> list[FieldSpec]:
+        return [f for f in self.specs if f.scored]
 
     def __str__(self) -> str:
         return f"{self.name} v{self.version}"

@@ -6,31 +6,21 @@ A schema is a list of fields; each field is a dict with `name`, `kind`, `label` 
 - `text`: nothing more (free text; never used in agreement);
 - `steps`: values −1 / 0 / +1 per reasoning step or tutor turn (ordinal);
 - `pairwise`: `A` / `B` / `tie` between two candidate replies (nominal).
-Label values are stored raw, as the annotator gave them, keyed by field name.
+Label values are stored raw, as the annotator gave them, keyed by field name. A stored list is
+checked here (`validate_fields`) and read as `agents.schema_fields.FieldSpec`
+(`AnnotationSchema.specs`).
 """
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 from django.core.exceptions import ValidationError
 
-KINDS = ("rating", "categorical", "text", "steps", "pairwise")
-STEP_VALUES = (-1, 0, 1)
-PAIRWISE_OPTIONS = ("A", "B", "tie")
+from agents.schema_fields import KINDS, STEP_VALUES, FieldSpec
+
 YES_SOME_NO = ["No", "To some extent", "Yes"]
 TEXT_MAX_LENGTH = 2000  # as the label form's textareas say
-
-
-def options_of(field: dict) -> list:
-    """The ordered value set of a field (empty for free text)."""
-    if field["kind"] == "steps":
-        return list(STEP_VALUES)
-    if field["kind"] == "pairwise":
-        return list(PAIRWISE_OPTIONS)
-    return list(field.get("options", []))
-
-
-def is_ordinal(field: dict) -> bool:
-    return field["kind"] in ("rating", "steps") or bool(field.get("ordinal"))
 
 
 def storable_text(text: str, what: str, max_length: int | None = None) -> str:
@@ -83,29 +73,28 @@ def validate_fields(fields) -> list[dict]:
     return fields
 
 
-def validate_value(fields: list[dict], value: dict, *, n_steps: int = 0) -> dict:
+def validate_value(fields: Sequence[FieldSpec], value: dict, *, n_steps: int = 0) -> dict:
     """Check one label against the schema: every non-text field answered with an allowed value."""
     if not isinstance(value, dict):
         raise ValidationError("a label must be an object keyed by field name")
     errors = []
     for field in fields:
-        name, kind = field["name"], field["kind"]
-        given = value.get(name)
-        if kind == "text":
+        given = value.get(field.name)
+        if field.kind == "text":
             if given is not None and not isinstance(given, str):
-                errors.append(f"{field['label']}: must be text")
+                errors.append(f"{field.label}: must be text")
             elif given:
                 try:
-                    storable_text(given, field["label"], TEXT_MAX_LENGTH)
+                    storable_text(given, field.label, TEXT_MAX_LENGTH)
                 except ValidationError as exc:
                     errors.extend(exc.messages)
-        elif kind == "steps":
+        elif field.kind == "steps":
             if not isinstance(given, list) or len(given) != n_steps or any(
                     v not in STEP_VALUES for v in given):
-                errors.append(f"{field['label']}: give −1, 0 or +1 for each of the {n_steps} steps")
-        elif given not in options_of(field):
-            errors.append(f"{field['label']}: choose one of {', '.join(map(str, options_of(field)))}")
-    unknown = set(value) - {f["name"] for f in fields}
+                errors.append(f"{field.label}: give −1, 0 or +1 for each of the {n_steps} steps")
+        elif given not in field.options:
+            errors.append(f"{field.label}: choose one of {', '.join(map(str, field.options))}")
+    unknown = set(value) - {f.name for f in fields}
     if unknown:
         errors.append(f"unknown fields: {', '.join(sorted(unknown))}")
     if errors:
@@ -123,16 +112,16 @@ TARGET_ITEMS = {
 REQUIRED_KIND = {"run": "steps", "pair": "pairwise"}
 
 
-def schema_misfit(fields: list[dict], target: str) -> str:
+def schema_misfit(fields: Sequence[FieldSpec], target: str) -> str:
     """Why a schema cannot label a target's items ("" when it can): a pairwise question needs two
     replies, step labels need steps, and a queue of pairs or runs needs its own kind of field."""
     shows, allowed = TARGET_ITEMS[target]
     for field in fields:
-        if field["kind"] not in allowed:
-            return (f"the field “{field['label']}” ({field['kind']}) cannot be answered on items that "
+        if field.kind not in allowed:
+            return (f"the field “{field.label}” ({field.kind}) cannot be answered on items that "
                     f"show {shows}; choose a schema made for them")
     needed = REQUIRED_KIND.get(target)
-    if needed and not any(f["kind"] == needed for f in fields):
+    if needed and not any(f.kind == needed for f in fields):
         return f"items that show {shows} need a schema with a {needed} field"
     return ""
 

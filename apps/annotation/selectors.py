@@ -7,9 +7,9 @@ from itertools import combinations
 
 from django.db.models import Count, Q, QuerySet
 
+from agents.schema_fields import FieldSpec
 from apps.annotation import agreement
 from apps.annotation.models import AnnotationQueue, Assignment, Label, QueueItem
-from apps.annotation.schema_spec import is_ordinal, options_of
 
 AGREEMENT_KINDS = (Label.Kind.HUMAN, Label.Kind.LLM_JUDGE, Label.Kind.GOLD)
 
@@ -17,7 +17,7 @@ AGREEMENT_KINDS = (Label.Kind.HUMAN, Label.Kind.LLM_JUDGE, Label.Kind.GOLD)
 def queues_for(user) -> QuerySet[AnnotationQueue]:
     """Admins see every queue; annotators only the queues they are on or lead."""
     qs = AnnotationQueue.objects.select_related("schema", "lead")
-    if user.has_role():
+    if user.is_admin:
         return qs
     if user.role == "annotator":
         return qs.filter(Q(annotators=user) | Q(lead=user)).distinct()
@@ -31,7 +31,7 @@ def queue_for(user, queue_id: int) -> AnnotationQueue | None:
 def progress(queue: AnnotationQueue) -> dict:
     """Items by status; per annotator, slots done / skipped / held; per LLM judge, items labelled."""
     by_status = dict(queue.items.values_list("status").annotate(n=Count("id")))
-    scored = [f["name"] for f in queue.schema.scored_fields]
+    scored = [f.name for f in queue.schema.scored_fields]
     judges: dict[str, dict] = {}
     for rater, value in (Label.objects.filter(item__queue=queue, kind=Label.Kind.LLM_JUDGE)
                          .order_by("rater").values_list("rater", "value")):
@@ -67,9 +67,9 @@ def disputed_items(queue: AnnotationQueue) -> QuerySet[QueueItem]:
     return queue.items.filter(status=QueueItem.Status.DISPUTED)
 
 
-def _units(field: dict, item_id: int, value) -> list[tuple[tuple, object]]:
+def _units(field: FieldSpec, item_id: int, value) -> list[tuple[tuple, object]]:
     """A label's value for one field as (unit, code) pairs; a step field gives one unit per step."""
-    if field["kind"] == "steps":
+    if field.kind == "steps":
         return [((item_id, i), v) for i, v in enumerate(value or [])]
     return [((item_id,), value)]
 
@@ -92,15 +92,15 @@ def agreement_report(queue: AnnotationQueue) -> dict:
     gold = [r for r in raters if r.startswith("gold:")]
     dims = []
     for field in queue.schema.scored_fields:
-        options = options_of(field)
+        options = field.options
         code = {option: i for i, option in enumerate(options)}
         table: dict[tuple, dict[str, int]] = defaultdict(dict)
         for item_id, rater, value in labels:
-            for unit, v in _units(field, item_id, (value or {}).get(field["name"])):
+            for unit, v in _units(field, item_id, (value or {}).get(field.name)):
                 if v in code:
                     table[unit][rater] = code[v]
         units = sorted(table)
-        level = "ordinal" if is_ordinal(field) else "nominal"
+        level = "ordinal" if field.ordinal else "nominal"
         people = [r for r in raters if r not in gold]
         alpha = agreement.krippendorff_alpha(
             [[table[u].get(r) for u in units] for r in people], level=level, n_values=len(options))

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections import Counter
+from collections.abc import Sequence
 from datetime import timedelta
 
 from django.contrib.contenttypes.models import ContentType
@@ -11,6 +12,7 @@ from django.db import IntegrityError, transaction
 from django.db.models import Count, Exists, OuterRef, Q
 from django.utils import timezone
 
+from agents.schema_fields import FieldSpec
 from apps.accounts.selectors import withdrawn_learner_ids
 from apps.annotation import item_sources
 from apps.annotation.decisions import undecided_fields
@@ -64,7 +66,7 @@ def create_queue(*, name: str, schema: AnnotationSchema, target: str, filter: di
     """Create a queue and fill it with the items its filter selects, all or nothing."""
     if n_per_item < 1:
         raise ValidationError("each item needs at least one annotator")
-    misfit = schema_misfit(schema.fields, target) if target in item_sources.SOURCES else ""
+    misfit = schema_misfit(schema.specs, target) if target in item_sources.SOURCES else ""
     if misfit:  # (MRBench queues are filled by `import_mrbench`, with the schema it makes)
         raise ValidationError(misfit)
     queue = AnnotationQueue.objects.create(
@@ -164,7 +166,7 @@ def submit_label(assignment_id: int, annotator, value: dict) -> Label:
     """Store the annotator's label verbatim and close the slot; flag the item when complete."""
     assignment = _held_assignment(assignment_id, annotator)
     item, schema = assignment.item, assignment.item.queue.schema
-    validate_value(schema.fields, value, n_steps=item.n_steps)
+    validate_value(schema.specs, value, n_steps=item.n_steps)
     label = Label.objects.create(kind=Label.Kind.HUMAN, item=item, assignment=assignment,
                                  annotator=annotator, rater=rater_of(annotator), schema=schema,
                                  value=value)
@@ -191,7 +193,7 @@ def revise_label(label_id: int, annotator, value: dict) -> Label:
     item = QueueItem.objects.select_for_update().get(pk=label.item_id)
     if item.status == QueueItem.Status.ADJUDICATED:
         raise ValidationError("this item has been adjudicated; its decision is final")
-    validate_value(item.queue.schema.fields, value, n_steps=item.n_steps)
+    validate_value(item.queue.schema.specs, value, n_steps=item.n_steps)
     if value == label.value:
         return label
     label.revisions = [*label.revisions, {"value": label.value, "until": timezone.now().isoformat()}]
@@ -219,15 +221,15 @@ def skip(assignment_id: int, annotator, reason: str) -> Assignment:
 
 # Disagreement and adjudication ---------------------------------------------------------------
 
-def disagreement(fields: list[dict], values: list[dict]) -> dict[str, float]:
+def disagreement(fields: Sequence[FieldSpec], values: list[dict]) -> dict[str, float]:
     """Per scored field, the share of labels that differ from the most common value."""
     out = {}
     for field in fields:
-        if field["kind"] == "text":
+        if not field.scored:
             continue
-        given = [repr(v.get(field["name"])) for v in values]
+        given = [repr(v.get(field.name)) for v in values]
         if given:
-            out[field["name"]] = 1 - Counter(given).most_common(1)[0][1] / len(given)
+            out[field.name] = 1 - Counter(given).most_common(1)[0][1] / len(given)
     return out
 
 
@@ -242,17 +244,17 @@ def settle_item(item: QueueItem) -> None:
     labels = list(item.labels.filter(kind=Label.Kind.HUMAN).values_list("value", flat=True))
     if len(labels) < queue.n_per_item or item.status != QueueItem.Status.OPEN:
         return
-    spread = disagreement(queue.schema.fields, labels)
+    spread = disagreement(queue.schema.specs, labels)
     # Complete only when every scored field has a decided value (the one exports read), so a
     # 1–1 split is adjudicated whatever the threshold.
     disputed = (any(share > queue.threshold for share in spread.values())
-                or bool(undecided_fields(queue.schema.fields, labels)))
+                or bool(undecided_fields(queue.schema.specs, labels)))
     item.status = QueueItem.Status.DISPUTED if disputed else QueueItem.Status.COMPLETE
     item.save(update_fields=["status"])
 
 
 def can_adjudicate(user, queue: AnnotationQueue) -> bool:
-    return user.has_role() or queue.lead_id == user.pk
+    return user.is_admin or queue.lead_id == user.pk
 
 
 @transaction.atomic
@@ -263,7 +265,7 @@ def adjudicate(item_id: int, user, value: dict, note: str = "") -> Adjudication:
         raise PermissionDenied("only an admin or the queue's lead annotator adjudicates")
     if item.status != QueueItem.Status.DISPUTED:
         raise ValidationError("this item is not awaiting adjudication")
-    validate_value(item.queue.schema.fields, value, n_steps=item.n_steps)
+    validate_value(item.queue.schema.specs, value, n_steps=item.n_steps)
     storable_text(note, "Note", TEXT_MAX_LENGTH)
     originals = [{"label_id": label.pk, "rater": label.rater, "kind": label.kind, "value": label.value}
                  for label in item.labels.exclude(kind=Label.Kind.ADJUDICATION)]

@@ -33,7 +33,7 @@ def queue_list(request):
     return render(request, "annotation/queue_list.html", {"queues": queues})
 
 
-@role_required()
+@role_required("admin")
 def queue_create(request):
     form = QueueForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
@@ -63,7 +63,7 @@ def queue_detail(request, queue_id: int):
 
 def _item_context(request, queue, assignment, errors=None, value=None):
     return {"queue": queue, "assignment": assignment, "item": assignment.item if assignment else None,
-            "fields": queue.schema.fields, "errors": errors or [], "value": value or {},
+            "fields": queue.schema.specs, "errors": errors or [], "value": value or {},
             "others": selectors.visible_labels(assignment.item, request.user) if assignment else [],
             "progress": selectors.progress_of(queue, request.user),
             "mine": selectors.my_labels(queue, request.user)}
@@ -117,7 +117,7 @@ def submit_label(request, assignment_id: int):
     if assignment is None:
         return _withdrawn(request)
     queue = assignment.item.queue
-    value = value_from_post(queue.schema.fields, request.POST, assignment.item.n_steps)
+    value = value_from_post(queue.schema.specs, request.POST, assignment.item.n_steps)
     try:
         services.submit_label(assignment.pk, request.user, value)
     except ValidationError as exc:
@@ -148,7 +148,7 @@ def revise_label(request, label_id: int):
     item, queue = label.item, label.item.queue
     errors, value = [], label.value
     if request.method == "POST":
-        value = value_from_post(queue.schema.fields, request.POST, item.n_steps)
+        value = value_from_post(queue.schema.specs, request.POST, item.n_steps)
         try:
             services.revise_label(label.pk, request.user, value)
         except ValidationError as exc:
@@ -157,7 +157,7 @@ def revise_label(request, label_id: int):
             messages.success(request, f"Your label on item {item.pk} is revised.")
             return redirect("annotation_work", queue_id=queue.pk)
     return render(request, "annotation/revise.html", {
-        "queue": queue, "item": item, "label": label, "fields": queue.schema.fields,
+        "queue": queue, "item": item, "label": label, "fields": queue.schema.specs,
         "errors": errors, "value": value, "can_revise": services.can_revise(label, request.user)})
 
 
@@ -171,7 +171,7 @@ def agreement_page(request, queue_id: int):
 
 
 @require_POST
-@role_required()
+@role_required("admin")
 def run_judge(request, queue_id: int):
     queue = _queue(request, queue_id)
     engine = request.POST.get("engine", "").strip() or None
@@ -190,7 +190,7 @@ def adjudicate(request, item_id: int):
     _lead_or_admin(request, queue)
     errors, value = [], {}
     if request.method == "POST":
-        value = value_from_post(queue.schema.fields, request.POST, item.n_steps)
+        value = value_from_post(queue.schema.specs, request.POST, item.n_steps)
         try:
             services.adjudicate(item.pk, request.user, value, request.POST.get("note", ""))
         except ValidationError as exc:
@@ -199,7 +199,7 @@ def adjudicate(request, item_id: int):
             messages.success(request, f"Item {item.pk} adjudicated.")
             return redirect("annotation_queue", queue_id=queue.pk)
     return render(request, "annotation/adjudicate.html", {
-        "queue": queue, "item": item, "fields": queue.schema.fields, "errors": errors, "value": value,
+        "queue": queue, "item": item, "fields": queue.schema.specs, "errors": errors, "value": value,
         "labels": item.labels.select_related("annotator").order_by("id"),
         "adjudication": getattr(item, "adjudication", None)})
 

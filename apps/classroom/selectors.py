@@ -10,6 +10,7 @@ from django.db.models import Count, Max, Prefetch, Q, QuerySet
 from django.db.models.fields.json import KT
 from django.utils import timezone
 
+from agents.graphs.moves import QUESTION_MOVES, Move
 from apps.accounts.models import Classroom, Enrolment, User
 from apps.classroom.alerts import Alert, alerts_for
 from apps.classroom.models import AlertAcknowledgement
@@ -18,8 +19,7 @@ from apps.problems.detections import TOP_KEY, TOP_NAME, Detection, detections_of
 from apps.problems.selectors import DetectionSummary, summarise_detections
 from apps.tutoring.models import Turn, TutoringSession
 
-HINT_MOVES = ("focus", "probing")
-TELLING_MOVE = "telling"
+HINT_MOVES = QUESTION_MOVES  # a hint is a reply that asks: focus or probing
 MONITOR_CARDS = 60  # the live monitor shows the most recently active sessions, at most this many
 
 
@@ -28,7 +28,7 @@ def classrooms_for(user) -> QuerySet[Classroom]:
     qs = Classroom.objects.select_related("school", "teacher").order_by("school__name", "name")
     if not user.is_authenticated:
         return qs.none()
-    if user.has_role():
+    if user.is_admin:
         return qs
     if user.role == "teacher":
         return qs.filter(teacher=user)
@@ -66,7 +66,7 @@ def student_rows(classroom: Classroom) -> list[StudentRow]:
         hints=Count("tutoring_sessions__turns", filter=in_class & tutor & Q(
             tutoring_sessions__turns__move__in=HINT_MOVES)),
         tellings=Count("tutoring_sessions__turns", filter=in_class & tutor & Q(
-            tutoring_sessions__turns__move=TELLING_MOVE)),
+            tutoring_sessions__turns__move=Move.TELLING)),
         last_activity=Max("tutoring_sessions__updated_at", filter=in_class)))
     skills = sorted({skill_of(skill_list) for skill_list in TutoringSession.objects.filter(
         classroom=classroom).values_list("problem__skills", flat=True).order_by().distinct()})
@@ -260,7 +260,7 @@ def learner_page(classroom: Classroom, student: User) -> LearnerPage:
         rows.append(LearnerSession(
             session, transcript, attempts=sum(t.author == Turn.Author.STUDENT for t in turns),
             hints=sum(t.move in HINT_MOVES for t in tutor),
-            tellings=sum(t.move == TELLING_MOVE for t in tutor), misconceptions=found,
+            tellings=sum(t.move == Move.TELLING for t in tutor), misconceptions=found,
             alerts=alerts_for(turns) if session.status == TutoringSession.Status.ACTIVE else []))
     timeline = sorted((row for row in rows if row.misconceptions),
                       key=lambda row: (row.first_detected_at, row.session.pk))

@@ -13,11 +13,12 @@ class ExportsConfig(AppConfig):
         from apps.exports.sources.pairwise import CandidatePairPreferences
         from apps.exports.sources.step_labels import RunStepLabels
         from apps.exports.sources.tutoring import TutoringConversations
+        from apps.traces.models import Run
 
-        for origin, source in (("student", "tutoring"), ("evaluation", "evaluation")):
+        for origin, source in (("student", Run.Source.TUTORING), ("evaluation", Run.Source.EVALUATION)):
             register_source(source, Conversation, TutoringConversations(origin, source))
             register_source(source, PreferencePair, CandidatePairPreferences(origin, source))
             register_source(source, BinaryFeedback, TurnFeedback(origin, source))
-        register_source("atlas", PreferencePair, AtlasRetryPairs())
-        for source in ("atlas", "leap"):
+        register_source(Run.Source.ATLAS, PreferencePair, AtlasRetryPairs())
+        for source in (Run.Source.ATLAS, Run.Source.LEAP):
             register_source(source, StepSequence, RunStepLabels(source))

@@ -6,8 +6,9 @@ from dataclasses import dataclass, fields
 from datetime import date
 
 from apps.exports.records import RecordMeta
+from apps.traces.models import Run
 
-SOURCES = ("tutoring", "evaluation", "atlas", "leap")
+SOURCES = tuple(Run.Source.values)  # a record's source is where its run came from
 
 
 @dataclass(frozen=True)

@@ -35,7 +35,7 @@ RUN_EXPORT_TASK = "apps.exports.tasks.run_export_task"
 def request_export(user: User | None, *, format_name: str, file_type: str, filters: ExportFilters,
                    directory: Path | None = None, enqueue: bool = True) -> Export:
     """Record an export an admin asked for (and queue it); `user` None means the shell."""
-    if user is not None and not user.has_role():
+    if user is not None and not user.is_admin:
         raise PermissionDenied("only admins can export data")
     check_exportable(format_name, file_type, filters)
     with transaction.atomic():
@@ -140,7 +140,7 @@ def record_download(user: User, export: Export, file_name: str, via: str) -> Non
 
 def issue_token(user: User, name: str) -> tuple[ApiToken, str]:
     """A new API token for an admin; the raw token is returned once and never stored."""
-    if not user.has_role():
+    if not user.is_admin:
         raise PermissionDenied("only admins hold API tokens")
     raw = TOKEN_PREFIX + secrets.token_urlsafe(32)
     token = ApiToken.objects.create(user=user, name=name, prefix=raw[:10], key_hash=hash_token(raw))

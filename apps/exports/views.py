@@ -12,13 +12,13 @@ from apps.exports.forms import ExportForm, TokenForm
 from apps.exports.models import Export
 
 
-@role_required()
+@role_required("admin")
 def export_list(request):
     return render(request, "exports/export_list.html",
                   {"exports": selectors.exports()[:100], "audit": selectors.recent_audit()})
 
 
-@role_required()
+@role_required("admin")
 def export_new(request):
     form = ExportForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
@@ -29,20 +29,20 @@ def export_new(request):
     return render(request, "exports/export_new.html", {"form": form})
 
 
-@role_required()
+@role_required("admin")
 def export_detail(request, export_id: int):
     export = get_object_or_404(selectors.exports(), pk=export_id)
     template = ("exports/partials/_progress.html" if request.htmx else "exports/export_detail.html")
     return render(request, template, {"export": export})
 
 
-@role_required()
+@role_required("admin")
 @require_GET
 def export_download(request, export_id: int, name: str):
     return _file_response(request.user, get_object_or_404(Export, pk=export_id), name, "web")
 
 
-@role_required()
+@role_required("admin")
 def token_list(request):
     form, raw = TokenForm(request.POST or None), None
     if request.method == "POST" and form.is_valid():
@@ -52,7 +52,7 @@ def token_list(request):
                   {"form": form, "raw": raw, "tokens": selectors.tokens_of(request.user)})
 
 
-@role_required()
+@role_required("admin")
 @require_POST
 def token_revoke(request, token_id: int):
     if services.revoke_token(request.user, token_id):
@@ -73,7 +73,7 @@ def bearer_admin(view):
             response = _api_error("a valid API token is required", 401)
             response["WWW-Authenticate"] = 'Bearer realm="tutorgraph"'
             return response
-        if not user.has_role():
+        if not user.is_admin:
             return _api_error("only admins can download exports", 403)
         request.user = user
         return view(request, *args, **kwargs)

@@ -23,6 +23,7 @@ from apps.lab.forms import MEMORY_MODES
 from apps.lab.memory_store import PendingMemoryStore
 from apps.lab.models import AtlasSessionRecord, Experiment, LeapProblemResult
 from apps.lab.routing import ADVANCE_TASK
+from apps.traces.models import Run
 from apps.traces.services import save_run
 
 Engines = Callable[[str], LLM]
@@ -186,7 +187,7 @@ def _run_atlas_item(experiment: Experiment, position: int, item: Item,
     def save() -> None:  # the memory and reward writes go with the records, or not at all
         store.flush()
         for arm, tracer, session in sessions:
-            run = save_run(tracer, source="atlas",
+            run = save_run(tracer, source=Run.Source.ATLAS,
                            name=f"{arm} #{experiment.pk} problem {position + 1}",
                            subject=experiment, user=experiment.created_by,
                            engine=f"{params['student_engine']}/{params['teacher_engine']}",
@@ -260,7 +261,8 @@ def _run_leap_item(experiment: Experiment, position: int, item: Item,
 
     def save() -> None:
         for mode, tracer, result in outcomes:
-            run = save_run(tracer, source="leap", name=f"{mode} #{experiment.pk} problem {position + 1}",
+            run = save_run(tracer, source=Run.Source.LEAP,
+                           name=f"{mode} #{experiment.pk} problem {position + 1}",
                            subject=experiment, user=experiment.created_by, engine=params["engine"],
                            model=getattr(llm, "model", ""))
             _save_leap(experiment, position, item, mode, result, run, prefixes[0] if prefixes else "")

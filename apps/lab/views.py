@@ -13,14 +13,14 @@ from apps.lab.models import Experiment
 FORMS = {"atlas": AtlasLaunchForm, "leap": LeapLaunchForm}
 
 
-@role_required()
+@role_required("admin")
 def experiment_list(request):
     return render(request, "lab/experiment_list.html", {
         "experiments": selectors.experiments()[:100],
         "atlas_form": AtlasLaunchForm(prefix="atlas"), "leap_form": LeapLaunchForm(prefix="leap")})
 
 
-@role_required()
+@role_required("admin")
 @require_POST
 def launch(request, kind: str):
     if kind not in FORMS:
@@ -38,7 +38,7 @@ def launch(request, kind: str):
     return redirect("experiment_detail", experiment.pk)
 
 
-@role_required()
+@role_required("admin")
 def experiment_detail(request, experiment_id: int):
     experiment = get_object_or_404(Experiment, pk=experiment_id)
     page = selectors.atlas_page(experiment) if experiment.kind == "atlas" else selectors.leap_page(experiment)
@@ -46,7 +46,7 @@ def experiment_detail(request, experiment_id: int):
                   {"experiment": experiment, "report": selectors.live_report(experiment), **page})
 
 
-@role_required()
+@role_required("admin")
 def experiment_progress(request, experiment_id: int):
     experiment = get_object_or_404(Experiment, pk=experiment_id)
     response = render(request, "lab/partials/_progress.html", {"experiment": experiment})
@@ -63,7 +63,7 @@ def _run_or_404(run_id: str | None, default):
     return get_object_or_404(selectors.evaluation_runs(), pk=int(run_id))
 
 
-@role_required()
+@role_required("admin")
 def evaluation_list(request, form: EvaluationForm | None = None):
     runs = list(selectors.evaluation_runs()[:50])
     default_a, default_b = selectors.default_comparison()
@@ -77,7 +77,7 @@ def evaluation_list(request, form: EvaluationForm | None = None):
 
 
 @require_POST
-@role_required()
+@role_required("admin")
 def start_evaluation(request):
     form = EvaluationForm(request.POST)
     if form.is_valid():
@@ -93,7 +93,7 @@ def start_evaluation(request):
     return evaluation_list(request, form=form)
 
 
-@role_required()
+@role_required("admin")
 def evaluation_progress(request):
     runs = list(selectors.evaluation_runs()[:50])
     return render(request, "lab/partials/_evaluation_runs.html", {

@@ -1,4 +1,8 @@
-"""Importers for public problem sets: validate the whole file first, then write it at once."""
+"""Importers for public problem sets: validate the whole file first, then write it at once.
+
+GSM8K and MathDial files are read by `agents.datasets` (the one parser the evaluator and the lab
+use); its `DatasetError` reaches callers as `ImportFileError`, like every other import error.
+"""
 
 from __future__ import annotations
 
@@ -13,10 +17,12 @@ import numpy as np
 from django.db import transaction
 from sklearn.cluster import KMeans
 
+from agents import datasets
+from agents.datasets import DatasetError
 from agents.embeddings import default_embedder
 from agents.eval.misconception_eval import COGTUTOR_KEY_PREFIX, cogtutor_work
 from agents.graphs.misconception import Embedder
-from agents.math import gold_final_answer
+from agents.math.values import final_value, format_number
 from apps.problems.models import Misconception, Problem, StudentSolution
 
 COGTUTOR_SOURCE = "CogTutorBugs (McNichols, Zhang & Lan 2023; Cog Tutor 2010 Equation Solving)"
@@ -24,7 +30,7 @@ CATALOGUE_FIELDS = ("key", "name", "description", "source", "licence")
 BLANK = re.compile(r"(?<![.!?]) (?=[ ,.?])")  # where the feedback's <expression> was removed
 
 
-class ImportError_(ValueError):
+class ImportFileError(ValueError):
     """A file that cannot be imported; the message names the line."""
 
 
@@ -39,13 +45,13 @@ def read_text(path: Path) -> str:
     try:
         return Path(path).read_text(encoding="utf-8")
     except FileNotFoundError as exc:
-        raise ImportError_("cannot read file: there is no such file") from exc
+        raise ImportFileError("cannot read file: there is no such file") from exc
     except IsADirectoryError as exc:
-        raise ImportError_("cannot read file: it is a folder") from exc
+        raise ImportFileError("cannot read file: it is a folder") from exc
     except OSError as exc:
-        raise ImportError_(f"cannot read file: {exc.strerror or exc}") from exc
+        raise ImportFileError(f"cannot read file: {exc.strerror or exc}") from exc
     except UnicodeDecodeError as exc:
-        raise ImportError_("cannot read file: it is not UTF-8 text") from exc
+        raise ImportFileError("cannot read file: it is not UTF-8 text") from exc
 
 
 def read_jsonl(path: Path, required: Iterable[str]) -> list[tuple[int, dict]]:
@@ -58,29 +64,32 @@ def read_jsonl(path: Path, required: Iterable[str]) -> list[tuple[int, dict]]:
         try:
             row = json.loads(line)
         except json.JSONDecodeError as exc:
-            raise ImportError_(f"line {number}: not valid JSON ({exc.msg})") from exc
+            raise ImportFileError(f"line {number}: not valid JSON ({exc.msg})") from exc
         if not isinstance(row, dict):
-            raise ImportError_(f"line {number}: expected a JSON object")
+            raise ImportFileError(f"line {number}: expected a JSON object")
         for key in required:
             if not isinstance(row.get(key), str) or not row[key].strip():
-                raise ImportError_(f"line {number}: `{key}` is missing or empty")
+                raise ImportFileError(f"line {number}: `{key}` is missing or empty")
         rows.append((number, row))
     if not rows:
-        raise ImportError_("no records found")
+        raise ImportFileError("no records found")
     return rows
+
+
+def read_dataset(load, path: Path, **kwargs) -> list:
+    """A GSM8K or MathDial file read by `agents.datasets`; its errors as ImportFileError, without
+    the path (callers name the file once)."""
+    try:
+        return load(path, **kwargs)
+    except DatasetError as exc:
+        raise ImportFileError(exc.reason) from exc
 
 
 def import_gsm8k(path: Path, *, source: str = "gsm8k", limit: int | None = None) -> ImportResult:
     """Import GSM8K (`question`, `answer` ending in `#### N`); idempotent, all or nothing."""
-    rows = read_jsonl(path, required=("question", "answer"))
-    problems = []
-    for number, row in rows[:limit]:
-        gold = gold_final_answer(row["answer"])
-        if "####" not in row["answer"] or gold is None:
-            raise ImportError_(f"line {number}: `answer` has no final '#### <number>' line")
-        problems.append(Problem(statement=row["question"].strip(), gold_answer=gold,
-                                solution=row["answer"], source=source,
-                                source_key=_key(row["question"])))
+    problems = [Problem(statement=item.question, gold_answer=item.gold, solution=item.answer,
+                        source=source, source_key=_key(item.question))
+                for item in read_dataset(datasets.load_gsm8k, path)[:limit]]
     return _save(problems)
 
 
@@ -96,15 +105,9 @@ def _save(problems: list[Problem]) -> ImportResult:
     return ImportResult(created=created, existing=len(problems) - created)
 
 
-def _number(value: float) -> str:
-    return str(int(value)) if float(value).is_integer() else str(value)
-
-
-def mathdial_records(item) -> tuple[Problem, StudentSolution]:
+def mathdial_records(item: datasets.MathDialItem) -> tuple[Problem, StudentSolution]:
     """The problem and the incorrect solution one MathDial item describes (unsaved)."""
-    from agents.graphs.guard import final_value
-
-    problem = Problem(statement=item.question.strip(), gold_answer=_number(final_value(
+    problem = Problem(statement=item.question.strip(), gold_answer=format_number(final_value(
         item.ground_truth)), solution=item.ground_truth, source="mathdial",
         source_key=str(item.qid))
     key = hashlib.sha256(f"{item.qid}\n{item.incorrect_solution}".encode()).hexdigest()[:32]
@@ -114,7 +117,7 @@ def mathdial_records(item) -> tuple[Problem, StudentSolution]:
 
 
 @transaction.atomic
-def save_mathdial_item(item) -> tuple[Problem, StudentSolution]:
+def save_mathdial_item(item: datasets.MathDialItem) -> tuple[Problem, StudentSolution]:
     """Get or create one item's problem and incorrect solution (idempotent)."""
     problem, solution = mathdial_records(item)
     problem, _ = Problem.objects.get_or_create(
@@ -130,12 +133,7 @@ def save_mathdial_item(item) -> tuple[Problem, StudentSolution]:
 def import_mathdial(path: Path, *, limit: int | None = None) -> ImportResult:
     """Import MathDial dialogues as problems (one per qid) with their incorrect student
     solutions and personas; idempotent, all or nothing, errors name the line."""
-    from agents.eval.tutor_eval import DatasetError, load_dataset
-
-    try:
-        items = load_dataset(path)[:limit]
-    except DatasetError as exc:
-        raise ImportError_(str(exc)) from exc
+    items = read_dataset(datasets.load_mathdial, path)[:limit]
     keys = {mathdial_records(item)[1].source_key for item in items}
     existing = StudentSolution.objects.filter(source="mathdial", source_key__in=keys).count()
     with transaction.atomic():
@@ -147,24 +145,24 @@ def import_cogtutor_categories(path: Path) -> ImportResult:
     try:
         categories = json.loads(read_text(path))
     except json.JSONDecodeError as exc:
-        raise ImportError_(f"line {exc.lineno}: not valid JSON ({exc.msg})") from exc
+        raise ImportFileError(f"line {exc.lineno}: not valid JSON ({exc.msg})") from exc
     if not isinstance(categories, list) or not categories:
-        raise ImportError_("expected a non-empty JSON array of categories (CogTutorBugs categories.json)")
+        raise ImportFileError("expected a non-empty JSON array of categories (CogTutorBugs categories.json)")
     entries = []
     for number, category in enumerate(categories, start=1):
         where = f"entry {number}"
         if not isinstance(category, dict):
-            raise ImportError_(f"{where}: expected a JSON object")
+            raise ImportFileError(f"{where}: expected a JSON object")
         if not isinstance(category.get("name"), str) or not category["name"].strip():
-            raise ImportError_(f"{where}: `name` is missing or empty")
+            raise ImportFileError(f"{where}: `name` is missing or empty")
         templates = category.get("feedback_templates")
         if not isinstance(templates, list) or not templates or not all(
                 isinstance(t, str) and t.strip() for t in templates):
-            raise ImportError_(f"{where}: `feedback_templates` must be a non-empty list of strings")
+            raise ImportFileError(f"{where}: `feedback_templates` must be a non-empty list of strings")
         example = category.get("example")
         if not isinstance(example, dict) or not all(
                 isinstance(example.get(f), str) for f in ("eq1", "action", "Input", "eq2")):
-            raise ImportError_(f"{where}: `example` needs string fields eq1, action, Input, eq2")
+            raise ImportFileError(f"{where}: `example` needs string fields eq1, action, Input, eq2")
         name = category["name"].strip()
         entries.append(Misconception(
             key=COGTUTOR_KEY_PREFIX + name, name=name.replace("_", " ").capitalize(),
@@ -181,10 +179,10 @@ def import_misconception_jsonl(path: Path) -> ImportResult:
     for number, row in read_jsonl(path, required=CATALOGUE_FIELDS):
         for optional in ("skill", "example_wrong_work"):
             if not isinstance(row.get(optional, ""), str):
-                raise ImportError_(f"line {number}: `{optional}` must be text")
+                raise ImportFileError(f"line {number}: `{optional}` must be text")
         unknown = set(row) - set(CATALOGUE_FIELDS) - {"skill", "example_wrong_work"}
         if unknown:
-            raise ImportError_(f"line {number}: unknown field(s) {', '.join(sorted(unknown))}")
+            raise ImportFileError(f"line {number}: unknown field(s) {', '.join(sorted(unknown))}")
         entries.append(Misconception(**{k: v.strip() for k, v in row.items()}))
     return _save_catalogue(entries)
 
@@ -198,18 +196,18 @@ def import_mathdial_confusions(path: Path, *, clusters: int = 12,
     describes itself with the three nearest, and shows that dialogue's incorrect solution.
     Dialogues without a description are skipped.
     """
-    rows = read_jsonl(path, required=("question", "student_incorrect_solution"))
+    rows = read_dataset(datasets.read_jsonl, path, required=("question", "student_incorrect_solution"))
     described = []
     for number, row in rows:
         if "teacher_described_confusion" not in row:
-            raise ImportError_(f"line {number}: `teacher_described_confusion` is missing")
+            raise ImportFileError(f"line {number}: `teacher_described_confusion` is missing")
         text = row["teacher_described_confusion"]
         if text is not None and not isinstance(text, str):
-            raise ImportError_(f"line {number}: `teacher_described_confusion` must be text")
+            raise ImportFileError(f"line {number}: `teacher_described_confusion` must be text")
         if text and text.strip():
             described.append((text.strip(), row))
     if len(described) < clusters:
-        raise ImportError_(f"{len(described)} described confusions cannot make {clusters} clusters")
+        raise ImportFileError(f"{len(described)} described confusions cannot make {clusters} clusters")
     vectors = (embedder or default_embedder()).embed([text for text, _ in described])
     labels = KMeans(n_clusters=clusters, n_init=10, random_state=0).fit_predict(vectors)
     groups = sorted(range(clusters), key=lambda c: (-int(np.sum(labels == c)), c))
@@ -237,7 +235,7 @@ def _save_catalogue(entries: list[Misconception]) -> ImportResult:
     keys = [e.key for e in entries]
     duplicates = sorted({k for k in keys if keys.count(k) > 1})
     if duplicates:
-        raise ImportError_(f"duplicate key(s) in the file: {', '.join(duplicates)}")
+        raise ImportFileError(f"duplicate key(s) in the file: {', '.join(duplicates)}")
     for entry in entries:
         entry.full_clean(exclude=["key"])
     existing = set(Misconception.objects.filter(key__in=keys).values_list("key", flat=True))

@@ -19,7 +19,7 @@ class TraceFilter(forms.Form):
     q = forms.CharField(required=False, max_length=200, label="Search prompts and completions")
 
 
-@role_required()
+@role_required("admin")
 def trace_list(request):
     form = TraceFilter(request.GET or None)
     filters = {k: v for k, v in form.cleaned_data.items() if v} if form.is_valid() else {}
@@ -34,7 +34,7 @@ def trace_list(request):
                    "thread": threads.link(filters["thread"]) if "thread" in filters else None})
 
 
-@role_required()
+@role_required("admin")
 def trace_detail(request, run_id: int):
     try:
         run, spans = selectors.run_with_tree(run_id)

@@ -3,11 +3,14 @@
 from django.conf import settings
 from django.db import models
 
+from agents.graphs.moves import Move
 from apps.problems.models import Problem
 from apps.traces import threads
 
 # The kind of trace thread (`apps.traces.threads`) a session's runs are grouped in.
 SESSION_THREAD = "tutoring-session"
+
+MOVE_CHOICES = [(m.value, m.value.title()) for m in Move]
 
 
 class TutoringSession(models.Model):
@@ -78,7 +81,7 @@ class Turn(models.Model):
     # What the tutor graph derived, stored next to the text, never instead of it.
     student_answer = models.CharField(max_length=200, blank=True)
     is_correct = models.BooleanField(null=True, blank=True)
-    move = models.CharField(max_length=16, blank=True)
+    move = models.CharField(max_length=16, blank=True, choices=MOVE_CHOICES)
     guard = models.JSONField(default=list, blank=True,
                              help_text="Guard interventions, each with the original text verbatim.")
     detections = models.JSONField(default=list, blank=True,

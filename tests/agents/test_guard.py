@@ -5,10 +5,10 @@ import pytest
 from agents.graphs.guard import (
     Protected,
     SentenceHoldback,
-    decisive_value,
     find_leaks,
     protected_values,
 )
+from agents.math.values import decisive_value
 
 PROBLEM = "Janet has 3 bags with 6 apples each. She eats 0 of them. How many apples does she have?"
 

@@ -2,7 +2,7 @@
 
 import pytest
 
-from agents.graphs.moves import MoveContext, choose_move, telling_allowed
+from agents.graphs.moves import QUESTION_MOVES, Move, MoveContext, choose_move, telling_allowed
 
 
 def ctx(**kw):
@@ -38,3 +38,9 @@ def test_telling_needs_the_budget_and_a_stuck_student():
     assert choose_move(ctx(student_turn=5, turns_without_progress=1,
                            previous_moves=["focus"])) == "probing"  # progressing: no telling
     assert choose_move(ctx(student_turn=2, telling_budget_turn=2, **stuck)) == "telling"
+
+
+def test_moves_are_one_vocabulary_and_focus_and_probing_ask():
+    assert [m.value for m in Move] == ["focus", "probing", "telling", "generic"]
+    assert {Move.FOCUS, Move.PROBING} == QUESTION_MOVES and "probing" in QUESTION_MOVES
+    assert isinstance(choose_move(ctx()), Move)

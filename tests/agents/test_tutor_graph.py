@@ -105,6 +105,7 @@ def test_a_scripted_dialogue_runs_through_the_graph_with_a_checkpointed_history(
         dialogue += [{"role": "user", "content": message},
                      {"role": "assistant", "content": state["reply"]}]
     assert moves == ["focus", "probing", "focus", "probing", "focus", "generic"]
+    assert {type(m) for m in moves} == {str}  # checkpoints hold plain values, not Move objects
     assert state["detections"] == []  # a right answer needs no detection
     assert sorted(state["history"]) == ["0", "1", "2", "3", "4", "5"]
     assert "Adds instead of multiplying" in engine.calls[0].messages[0]["content"]

@@ -89,7 +89,7 @@ def test_agreement_report_counts_humans_and_measures_against_gold(annotators):
         Label.objects.create(kind="gold", item=item, rater="gold:test", value={"correct": gold})
     report = selectors.agreement_report(queue)
     correct = report["dimensions"][0]
-    assert correct["field"]["name"] == "correct" and correct["fleiss_units"] == 4
+    assert correct["field"].name == "correct" and correct["fleiss_units"] == 4
     ann = next(r for r in correct["raters"] if r["rater"] == "user:ann")
     ben = next(r for r in correct["raters"] if r["rater"] == "user:ben")
     assert ann["gold"]["agreement"] == 1.0 and ann["gold"]["kappa"] == 1.0

@@ -8,6 +8,7 @@ from django.core.management import CommandError, call_command
 
 from agents.eval.label_judge import judge_item, judge_prompt
 from agents.llm import ScriptedEngine
+from agents.schema_fields import FieldSpec
 from apps.annotation import candidates, judging, selectors, services
 from apps.annotation.models import AnnotationQueue, AnnotationSchema, CandidatePair, Label
 from apps.annotation.mrbench import import_mrbench
@@ -75,21 +76,21 @@ def test_judge_labels_each_item_once_and_is_measured_against_gold(mrbench_file, 
     assert schema["properties"]["choice"]["maximum"] == 3
     assert Run.objects.filter(name="llm_judge").count() == 2  # every judge call is traced
     report = selectors.agreement_report(queue)
-    tone = next(d for d in report["dimensions"] if d["field"]["name"] == "tutor_tone")
+    tone = next(d for d in report["dimensions"] if d["field"].name == "tutor_tone")
     judge = next(r for r in tone["raters"] if r["rater"] == "llm:scripted/judge")
     assert judge["gold"]["n"] == 2 and judge["gold"]["agreement"] == 0.5
 
 
 def test_judge_prompt_numbers_the_options_and_replies_are_validated_not_guessed():
-    spec = DEFAULT_SCHEMAS["tutor-turn"][0]
+    spec = FieldSpec.from_dict(DEFAULT_SCHEMAS["tutor-turn"][0])
     prompt = judge_prompt({"context": "Student: 24", "reply": "Look again."}, spec)
     assert "1. No\n2. To some extent\n3. Yes" in prompt and "Look again." in prompt
     payload = {"context": "Student: 24", "reply": "Look again."}
     for reply, value in [('{"choice": 2}', "To some extent"), ("2", None),
                          ('{"choice": 9}', None), ("I'd say to some extent.", None)]:
         judged = judge_item(ScriptedEngine([reply]), payload, [spec])
-        assert judged.value[spec["name"]] == value, reply
-        assert (spec["name"] in judged.errors) == (value is None)
+        assert judged.value[spec.name] == value, reply
+        assert (spec.name in judged.errors) == (value is None)
 
 
 def test_candidate_pair_is_kept_and_joins_pairwise_queues(db, problem, alice):

@@ -7,7 +7,7 @@ from agents.graphs.misconception import GraphMisconceptionDetector
 from apps.accounts.models import Classroom
 from apps.annotation.models import AnnotationQueue
 from apps.problems.detector import get_detector
-from apps.problems.importers import ImportError_, import_gsm8k
+from apps.problems.importers import ImportFileError, import_gsm8k
 from apps.problems.models import Misconception, Problem
 
 pytestmark = pytest.mark.django_db
@@ -35,13 +35,13 @@ def test_import_stores_statement_gold_answer_and_solution_and_is_idempotent(tmp_
 
 @pytest.mark.parametrize("bad, message", [
     ("{not json", "line 2: not valid JSON"),
-    (json.dumps({"question": "q"}), "line 2: `answer` is missing or empty"),
-    (json.dumps({"question": "q", "answer": "no final line"}), "line 2: `answer` has no final"),
+    (json.dumps({"question": "q"}), "line 2: missing or empty field.s. answer"),
+    (json.dumps({"question": "q", "answer": "no final line"}), "line 2: no final answer"),
     (json.dumps(["a list"]), "line 2: expected a JSON object"),
 ])
 def test_a_malformed_line_is_named_and_nothing_is_imported(tmp_path, bad, message):
     path = write(tmp_path, [GOOD[0], bad, GOOD[1]])
-    with pytest.raises(ImportError_, match=message):
+    with pytest.raises(ImportFileError, match=message):
         import_gsm8k(path)
     assert not Problem.objects.exists()
 
@@ -53,9 +53,9 @@ def test_command_reports_the_bad_line(tmp_path):
 
 
 def test_empty_or_missing_file_is_a_clear_error(tmp_path):
-    with pytest.raises(ImportError_, match="no records"):
+    with pytest.raises(ImportFileError, match="no records"):
         import_gsm8k(write(tmp_path, []))
-    with pytest.raises(ImportError_, match="cannot read"):
+    with pytest.raises(ImportFileError, match="cannot read"):
         import_gsm8k(tmp_path / "nope.jsonl")
 
 

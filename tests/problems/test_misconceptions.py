@@ -13,7 +13,7 @@ from agents.graphs.misconception import GraphMisconceptionDetector
 from apps.problems.detections import Detection
 from apps.problems.detector import get_detector
 from apps.problems.importers import (
-    ImportError_,
+    ImportFileError,
     import_cogtutor_categories,
     import_mathdial_confusions,
     import_misconception_jsonl,
@@ -61,7 +61,7 @@ def test_cogtutorbugs_categories_import_with_source_licence_and_example_and_upda
 ])
 def test_a_categories_file_with_the_wrong_schema_names_the_entry_and_imports_nothing(
         tmp_path, content, message):
-    with pytest.raises(ImportError_, match=message):
+    with pytest.raises(ImportFileError, match=message):
         import_cogtutor_categories(write_json(tmp_path, content))
     assert not Misconception.objects.exists()
 
@@ -75,10 +75,10 @@ def test_jsonl_catalogue_imports_and_a_bad_line_imports_nothing(tmp_path):
                          ({**second, "colour": "red"}, "line 2: unknown field"),
                          ({**second, "skill": 3}, "line 2: `skill` must be text")]:
         path = write_json(tmp_path, json.dumps(second) + "\n" + json.dumps(bad) + "\n", "bad.jsonl")
-        with pytest.raises(ImportError_, match=message):
+        with pytest.raises(ImportFileError, match=message):
             import_misconception_jsonl(path)
     dupes = write_json(tmp_path, json.dumps(second) + "\n" + json.dumps(second) + "\n", "dupes.jsonl")
-    with pytest.raises(ImportError_, match="duplicate key"):
+    with pytest.raises(ImportFileError, match="duplicate key"):
         import_misconception_jsonl(dupes)
     assert list(Misconception.objects.values_list("key", flat=True)) == ["frac:add-denominators"]
 
@@ -197,9 +197,9 @@ def test_mathdial_rows_without_the_confusion_field_are_refused(tmp_path):
     rows = [mathdial_row("misread"), {k: v for k, v in mathdial_row("x").items()
                                       if k != "teacher_described_confusion"}]
     path = write_json(tmp_path, "\n".join(json.dumps(r) for r in rows), "dev.jsonl")
-    with pytest.raises(ImportError_, match="line 2: `teacher_described_confusion` is missing"):
+    with pytest.raises(ImportFileError, match="line 2: `teacher_described_confusion` is missing"):
         import_mathdial_confusions(path, clusters=1)
     too_few = write_json(tmp_path, json.dumps(mathdial_row("misread")), "one.jsonl")
-    with pytest.raises(ImportError_, match="cannot make 2 clusters"):
+    with pytest.raises(ImportFileError, match="cannot make 2 clusters"):
         import_mathdial_confusions(too_few, clusters=2)
     assert not Misconception.objects.exists()

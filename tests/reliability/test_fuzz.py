@@ -7,7 +7,7 @@ from asgiref.sync import async_to_sync
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from apps.problems.importers import ImportError_, import_gsm8k
+from apps.problems.importers import ImportFileError, import_gsm8k
 from apps.problems.models import Problem
 from apps.tutoring.models import Turn, TutoringSession
 from tests.sockets import connect
@@ -36,7 +36,7 @@ def test_importer_either_imports_everything_or_nothing(tmp_path_factory, lines):
     before = Problem.objects.count()
     try:
         result = import_gsm8k(path, source="fuzz")
-    except ImportError_ as exc:
+    except ImportFileError as exc:
         assert str(exc)
         assert Problem.objects.count() == before
     else:

@@ -20,6 +20,7 @@ from django.utils import timezone
 from hypothesis import HealthCheck, event, example, given, settings
 from hypothesis import strategies as st
 
+from agents.schema_fields import parse_fields
 from apps.accounts.models import User
 from apps.annotation import services
 from apps.annotation.models import (
@@ -275,7 +276,7 @@ def test_label_endpoint_answers_any_body_without_storing_an_invalid_label(client
     assert response.status_code in (200, 400)
     labels = Label.objects.filter(assignment=held)
     for label in labels:
-        validate_value(FIELDS, label.value, n_steps=N_STEPS)
+        validate_value(parse_fields(FIELDS), label.value, n_steps=N_STEPS)
     if not labels:
         assert Assignment.objects.get(pk=held.pk).status == Assignment.Status.RESERVED
 
@@ -607,7 +608,7 @@ def usable(fields: list[dict]) -> None:
         assert field["kind"] in KINDS and field["name"].isidentifier(), field
     for value in ({}, {f["name"]: "x" for f in fields}, {"x\x00": None}):
         try:
-            validate_value(fields, value, n_steps=1)
+            validate_value(parse_fields(fields), value, n_steps=1)
         except ValidationError as exc:
             assert exc.messages
 

@@ -2,14 +2,7 @@ import re
 
 from django import template
 
-from apps.annotation.schema_spec import options_of
-
 register = template.Library()
-
-
-@register.filter
-def options(field: dict) -> list:
-    return options_of(field)
 
 
 @register.filter

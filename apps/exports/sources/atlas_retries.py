@@ -24,7 +24,7 @@ from apps.exports.sources.dialogue import chunks
 from apps.exports.splits import problem_group
 from apps.lab.models import AtlasSessionRecord
 from apps.lab.selectors import scored_atlas_sessions
-from apps.traces.models import LLMCall
+from apps.traces.models import LLMCall, Run
 
 ATTEMPT_SPANS = ("atlas.solve", "atlas.retry")
 NO_TRACE = "atlas: the session's student calls are not in its trace"
@@ -66,7 +66,7 @@ class AtlasRetryPairs:
         for chunk in chunks(self._sessions(filters)):
             contexts = attempt_contexts([row.run_id for row in chunk if row.run_id])
             for row in chunk:
-                meta = RecordMeta(conversation_id=problem_group(row.question), source="atlas",
+                meta = RecordMeta(conversation_id=problem_group(row.question), source=Run.Source.ATLAS,
                                   created_at=row.created_at, engine=row.run.engine if row.run else "",
                                   model=row.run.model if row.run else "", rating=row.reward)
                 prompts = contexts.get(row.run_id, [])

@@ -33,7 +33,7 @@ def labelled_items(qs: QuerySet[QueueItem], field_kind: str, filters: ExportFilt
 
 
 def field_name(item: QueueItem, kind: str) -> str:
-    return next(f["name"] for f in item.queue.schema.fields if f["kind"] == kind)
+    return next(f.name for f in item.queue.schema.specs if f.kind == kind)
 
 
 def decide(item: QueueItem, kind: str) -> Decision | None:

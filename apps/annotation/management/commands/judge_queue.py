@@ -40,5 +40,5 @@ class Command(BaseCommand):
                 if row["rater"] in judges and row["gold"]:
                     g = row["gold"]
                     kappa = "n/a" if g["kappa"] is None else f"{g['kappa']:.3f}"
-                    self.stdout.write(f"{row['rater']}\t{dim['field']['name']}\tn={g['n']}\t"
+                    self.stdout.write(f"{row['rater']}\t{dim['field'].name}\tn={g['n']}\t"
                                       f"accuracy={g['agreement']:.3f}\tkappa({dim['level']})={kappa}")

@@ -7,7 +7,7 @@ from apps.accounts.models import Classroom, Enrolment, School, User
 from apps.annotation.models import AnnotationQueue
 from apps.annotation.schema_spec import DEFAULT_SCHEMAS
 from apps.annotation.services import save_schema_version
-from apps.problems.importers import ImportError_, import_gsm8k, import_mathdial_confusions
+from apps.problems.importers import ImportFileError, import_gsm8k, import_mathdial_confusions
 from apps.problems.models import Misconception
 
 DEMO_PROBLEMS = settings.DATA_DIR / "gsm8k" / "test_50.jsonl"
@@ -71,7 +71,7 @@ class Command(BaseCommand):
             return
         try:
             result = import_mathdial_confusions(DEMO_CATALOGUE, clusters=DEMO_CATALOGUE_CLUSTERS)
-        except (ImportError_, EmbeddingModelMissing) as exc:
+        except (ImportFileError, EmbeddingModelMissing) as exc:
             self.stderr.write(f"misconceptions: none loaded, detection stays off ({exc})")
             return
         self.stdout.write(f"misconceptions: {result.created} from {DEMO_CATALOGUE.name} "

@@ -48,7 +48,7 @@ class Command(BaseCommand):
         user = None
         if opts["user"]:
             user = User.objects.filter(username=opts["user"]).first()
-            if user is None or not user.has_role():
+            if user is None or not user.is_admin:
                 raise CommandError(f"{opts['user']!r} is not an admin")
         export = services.request_export(user, format_name=form.cleaned_data["format"],
                                          file_type=form.cleaned_data["file_type"],

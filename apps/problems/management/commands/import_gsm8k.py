@@ -2,7 +2,7 @@ from pathlib import Path
 
 from django.core.management.base import BaseCommand, CommandError
 
-from apps.problems.importers import ImportError_, import_gsm8k
+from apps.problems.importers import ImportFileError, import_gsm8k
 
 
 class Command(BaseCommand):
@@ -16,6 +16,6 @@ class Command(BaseCommand):
     def handle(self, *args, path, limit, source, **options):
         try:
             result = import_gsm8k(path, source=source, limit=limit)
-        except ImportError_ as exc:
+        except ImportFileError as exc:
             raise CommandError(f"{path}: {exc}") from exc
         self.stdout.write(f"imported {result.created} new problems ({result.existing} already there)")

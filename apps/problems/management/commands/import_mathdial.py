@@ -2,7 +2,7 @@ from pathlib import Path
 
 from django.core.management.base import BaseCommand, CommandError
 
-from apps.problems.importers import ImportError_, import_mathdial
+from apps.problems.importers import ImportFileError, import_mathdial
 
 
 class Command(BaseCommand):
@@ -16,7 +16,7 @@ class Command(BaseCommand):
     def handle(self, *args, path, limit, **options):
         try:
             result = import_mathdial(path, limit=limit)
-        except ImportError_ as exc:
+        except ImportFileError as exc:
             raise CommandError(f"{path}: {exc}") from exc
         self.stdout.write(f"imported {result.created} new dialogues as problems and student solutions "
                           f"({result.existing} already there)")

@@ -3,7 +3,7 @@ from pathlib import Path
 from django.core.management.base import BaseCommand, CommandError
 
 from apps.problems.importers import (
-    ImportError_,
+    ImportFileError,
     import_cogtutor_categories,
     import_mathdial_confusions,
     import_misconception_jsonl,
@@ -30,6 +30,6 @@ class Command(BaseCommand):
         extra = {"clusters": clusters} if format == "mathdial" else {}
         try:
             result = FORMATS[format](Path(path), **extra)
-        except ImportError_ as exc:
+        except ImportFileError as exc:
             raise CommandError(f"{path}: {exc}") from exc
         self.stdout.write(f"imported {result.created} new misconceptions ({result.existing} updated)")
