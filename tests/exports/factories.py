@@ -7,23 +7,32 @@ import json
 from unittest import mock
 
 from django.core.management import call_command
+from django.test import TestCase
 
 from agents.llm import ScriptedEngine
+from apps.annotation import candidates
 from apps.lab import services as lab
 from apps.tutoring import services as tutoring
 from apps.tutoring.models import TutoringSession
+from config.celery import app as celery_app
 from tests.conftest import DATA
 
 
 def take_turns(session: TutoringSession, exchanges, *, replies=None) -> ScriptedEngine:
     """Each (student text, scripted tutor reply) posted and answered by `services.run_turn`, as the
     worker does; returns the engine, whose `calls` are what it received. `replies` overrides the
-    engine's script (e.g. to interleave second candidates)."""
+    engine's script (e.g. to interleave second candidates, whose task runs here, eagerly)."""
     engine = ScriptedEngine(replies if replies is not None else [reply for _, reply in exchanges])
-    with mock.patch.object(tutoring, "get_llm", lambda: engine):
-        for text, _ in exchanges:
-            _, tutor_turn = tutoring.post_student_message(session, text)
-            tutoring.run_turn(tutor_turn.pk)
+    eager, celery_app.conf.task_always_eager = celery_app.conf.task_always_eager, True
+    try:
+        with (mock.patch.object(tutoring, "get_llm", lambda: engine),
+              mock.patch.object(candidates, "get_llm", lambda: engine)):
+            for text, _ in exchanges:
+                _, tutor_turn = tutoring.post_student_message(session, text)
+                with TestCase.captureOnCommitCallbacks(execute=True):  # a candidate pair's task
+                    tutoring.run_turn(tutor_turn.pk)
+    finally:
+        celery_app.conf.task_always_eager = eager
     return engine
 
 

@@ -129,7 +129,8 @@ def test_pairwise_labels_become_dpo_pairs_by_majority_or_adjudication(admin, rat
     assert [(m["role"], m["content"]) for m in row["prompt"][1:]] == [
         ("user", "I got 17."), ("assistant", "How did you get 17?"), ("user", "I added 6 three times.")]
     assert by_chosen["What do 3 groups of 6 make?"]["rejected"][0]["content"] == "Is 9 right?"
-    assert "99" not in Path(done.directory, "train.jsonl").read_text()
+    text = Path(done.directory, "train.jsonl").read_text()
+    assert "secret 99" not in text and "Bob chosen" not in text  # the opted-out learner's pair
 
     done, openai_rows = export(admin, "openai_preference", settings.EXPORTS_ROOT.parent / "o",
                                sources=("tutoring",))
