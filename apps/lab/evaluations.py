@@ -126,7 +126,7 @@ def _store(run: EvaluationRun, item: MathDialItem, result: dict, tracer: Tracer)
     problem, _solution = save_mathdial_item(item)
     session = record_played_session(problem, result["turns"], solved=result["solved"])
     save_run(tracer, source=Run.Source.EVALUATION, name=f"tutor_eval:{run.tutor}",
-             subject=session, engine=run.engine, model=run.model)
+             subject=session, engine=run.engine, model=run.model, thread=session.trace_thread)
     EvaluationDialogue.objects.create(run=run, line=item.line, qid=item.qid, session=session,
                                       result={key: result[key] for key in RESULT_KEYS})
 
