@@ -11,8 +11,17 @@ from agents.tracing import TracedLLM, Tracer
 from apps.accounts.selectors import withdrawn_learner_ids
 from apps.annotation.models import AnnotationQueue, Label, QueueItem
 from apps.engines import get_llm
+from apps.jobs.queueing import enqueue_on_commit
 from apps.traces.models import Run
 from apps.traces.services import save_run
+
+JUDGE_TASK = "apps.annotation.tasks.judge_queue_task"
+
+
+def queue_judge(queue_id: int, engine: str | None = None, limit: int | None = None) -> None:
+    """Queue the judge over a queue once the transaction commits; a broker that cannot take it
+    raises here, so the person who asked is told."""
+    enqueue_on_commit(JUDGE_TASK, queue_id, engine, limit)
 
 
 def judge_rater(llm) -> str:

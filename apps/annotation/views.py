@@ -6,11 +6,10 @@ from django.views.decorators.http import require_POST
 
 from agents.llm import ENGINES
 from apps.accounts.permissions import role_required
-from apps.annotation import selectors, services
+from apps.annotation import judging, selectors, services
 from apps.annotation.agreement_plot import agreement_svg
 from apps.annotation.forms import QueueForm, value_from_post
 from apps.annotation.models import Assignment, Label, QueueItem
-from apps.annotation.tasks import judge_queue_task
 from apps.tutoring.models import Turn
 from apps.tutoring.selectors import session_for
 
@@ -178,8 +177,13 @@ def run_judge(request, queue_id: int):
     if engine is not None and engine not in ENGINES:
         messages.error(request, f"unknown LLM engine {engine[:40]!r}; choose one of {', '.join(ENGINES)}")
         return redirect("annotation_queue", queue_id=queue.pk)
-    judge_queue_task.delay(queue.pk, engine)
-    messages.success(request, "The LLM judge is labelling this queue; its labels appear as they come.")
+    try:
+        judging.queue_judge(queue.pk, engine)
+    except Exception as exc:  # kombu raises many kinds; all mean the task was not queued
+        messages.error(request, f"The job queue is unreachable ({type(exc).__name__}); "
+                                "nothing was queued. Try again in a minute.")
+    else:
+        messages.success(request, "The LLM judge is labelling this queue; its labels appear as they come.")
     return redirect("annotation_queue", queue_id=queue.pk)
 
 

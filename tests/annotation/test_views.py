@@ -198,6 +198,14 @@ def test_trace_list_filters_and_searches_completions(client, alice, problem):
     assert f"/sessions/{session.pk}/" in c.get(f"/traces/{fractions.pk}/").content.decode()
 
 
+def test_a_judge_the_broker_cannot_take_is_reported_not_a_500(client, transactional_db, broker_down):
+    queue = make_queue([make_user("ann", "annotator")], n_items=1)  # committed, as in a live request
+    response = client_for(client, make_user("root", "admin")).post(
+        f"/annotation/queues/{queue.pk}/judge/", follow=True)
+    assert response.status_code == 200
+    assert "The job queue is unreachable" in response.content.decode()
+
+
 def test_only_admins_create_queues(client, db):
     c = client_for(client, make_user("ann", "annotator"))
     assert c.get("/annotation/queues/new/").status_code == 403

@@ -2,7 +2,6 @@ from django.core.management.base import BaseCommand, CommandError
 
 from apps.annotation import judging, selectors
 from apps.annotation.models import AnnotationQueue
-from apps.annotation.tasks import judge_queue_task
 
 
 class Command(BaseCommand):
@@ -23,8 +22,8 @@ class Command(BaseCommand):
         if report_only:
             return self.report(queue)
         if not inline:
-            result = judge_queue_task.delay(queue, engine, limit)
-            self.stdout.write(f"queued judge task {result.id} on the llm queue")
+            judging.queue_judge(queue, engine, limit)
+            self.stdout.write("queued the judge (its queue is set in CELERY_TASK_ROUTES)")
             return
         done = judging.judge_queue(queue, engine, limit, on_progress=lambda n: self.stderr.write(
             f"\rjudged {n}", ending=""))
