@@ -47,6 +47,9 @@ async def one_session(student, problem, turns: int) -> tuple[list[float], int]:
     ws = WebsocketCommunicator(URLRouter(websocket_urlpatterns), f"/ws/sessions/{session.pk}/")
     ws.scope["user"] = student
     await ws.connect()
+    # As the page does on every open (static/js/stream.js): without it, live events wait
+    # RESUME_WAIT_S for a resume that never comes, and that wait is all the bench would show.
+    await ws.send_to(text_data=json.dumps({"type": "resume", "turns": {}, "last_turn": 0}))
     latencies, errors = [], 0
     for i in range(turns):
         started = time.perf_counter()
@@ -78,6 +81,15 @@ async def concurrent_turns(sessions: int, turns: int) -> tuple[list[float], int,
     return [x for r, _ in results for x in r], sum(e for _, e in results), wall
 
 
+async def rows(counts: list[int], turns: int, b50: float, b95: float) -> None:
+    await concurrent_turns(1, 2)  # warm-up
+    for sessions in counts:
+        latencies, errors, wall = await concurrent_turns(sessions, turns)
+        p50, p95 = percentile(latencies, 50) * 1000, percentile(latencies, 95) * 1000
+        print(f"{sessions:>8} {len(latencies):>6} {errors:>6} {len(latencies) / wall:>8.1f} "
+              f"{p50:>8.1f} {p95:>8.1f} {p50 - b50:>13.1f} {p95 - b95:>13.1f}", flush=True)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--turns", type=int, default=5, help="turns per session")
@@ -94,18 +106,15 @@ def main() -> None:
 
         while not app.control.ping(timeout=0.5):
             time.sleep(0.2)
-        asyncio.run(concurrent_turns(1, 2))  # warm-up
         bare = bare_gateway(50)
         b50, b95 = percentile(bare, 50) * 1000, percentile(bare, 95) * 1000
         print(f"bare gateway call (scripted, same reply and pace): p50 {b50:.1f} ms  "
               f"p95 {b95:.1f} ms")
         print(f"{'sessions':>8} {'turns':>6} {'errors':>6} {'turns/s':>8} {'p50 ms':>8} "
               f"{'p95 ms':>8} {'overhead p50':>13} {'overhead p95':>13}")
-        for sessions in args.sessions:
-            latencies, errors, wall = asyncio.run(concurrent_turns(sessions, args.turns))
-            p50, p95 = percentile(latencies, 50) * 1000, percentile(latencies, 95) * 1000
-            print(f"{sessions:>8} {len(latencies):>6} {errors:>6} {len(latencies) / wall:>8.1f} "
-                  f"{p50:>8.1f} {p95:>8.1f} {p50 - b50:>13.1f} {p95 - b95:>13.1f}")
+        # One event loop for every row: the channel layer's connections belong to the loop
+        # that opened them, and a second asyncio.run would find them bound to a closed one.
+        asyncio.run(rows(args.sessions, args.turns, b50, b95))
         print(f"(worker processes: {args.workers}; mean bare call "
               f"{statistics.mean(bare) * 1000:.1f} ms)")
     finally:
