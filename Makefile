@@ -67,8 +67,8 @@ browser:
 # Re-resolve every dependency to the newest versions pyproject.toml allows, with hashes; then
 # run `make install` and the tests, and commit both lock files.
 lock: install
-	$(BIN)/uv pip compile requirements-extra.in --upgrade --no-deps --generate-hashes --no-header \
-		--no-annotate -o $(EXTRA_LOCK)
+	$(BIN)/uv pip compile requirements-extra.in --upgrade --no-deps --generate-hashes \
+		--no-annotate --custom-compile-command "make lock" -o $(EXTRA_LOCK)
 	$(BIN)/uv pip compile pyproject.toml --extra dev --upgrade --python-version 3.12 \
 		--python-platform x86_64-manylinux_2_28 --generate-hashes --no-emit-package llama-cpp-python \
 		-c $(EXTRA_LOCK) --custom-compile-command "make lock" -o $(LOCK)
