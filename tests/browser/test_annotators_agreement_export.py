@@ -1,7 +1,7 @@
 """Two annotators label candidate pairs in a real browser; the agreement page shows their κ and α
 with its plot, and the DPO export holds the pairs they decided. The pairs come from the tutor's
-real turn path (run_turn with the scripted engine, the demo class collecting pairs; the
-candidate task that annotation queues on `tutor_turn_done` runs eagerly here)."""
+real turn path (`take_turns`: run_turn with the scripted engine, the demo class collecting
+pairs; the candidate task that annotation queues on `tutor_turn_done` runs eagerly there)."""
 
 import json
 from concurrent.futures import ThreadPoolExecutor
@@ -11,18 +11,15 @@ import pytest
 from django.db import connection
 from playwright.sync_api import expect
 
-from agents.llm import ScriptedEngine
-from apps.annotation import candidates
 from apps.annotation import services as annotation
 from apps.annotation.schema_spec import DEFAULT_SCHEMAS
 from apps.annotation.services import save_schema_version
 from apps.exports import services as exports
 from apps.exports.filters import ExportFilters
-from apps.tutoring import services as tutoring
 from apps.tutoring.models import TutoringSession
-from config.celery import app as celery_app
 from tests.browser.conftest import log_in
 from tests.conftest import make_user
+from tests.exports.factories import take_turns
 
 pytestmark = [pytest.mark.browser]
 
@@ -40,11 +37,7 @@ def off_the_browser_thread(fn):
 
 
 @pytest.fixture
-def pair_queue(transactional_db, classroom, alice, problem, monkeypatch):
-    engine = ScriptedEngine([f"Question {n}: what is in one bag?" for n in range(1, 9)])
-    monkeypatch.setattr(tutoring, "get_llm", lambda: engine)  # shown and candidate replies differ
-    monkeypatch.setattr(candidates, "get_llm", lambda: engine)
-    monkeypatch.setitem(celery_app.conf, "task_always_eager", True)
+def pair_queue(transactional_db, classroom, alice, problem):
     classroom.collect_candidate_pairs = True
     classroom.save()
     ann, ben = make_user("ann", "annotator"), make_user("ben", "annotator")
@@ -54,9 +47,9 @@ def pair_queue(transactional_db, classroom, alice, problem, monkeypatch):
         name="pairs", schema=schema,
         target="pair", filter={}, annotators=[ann, ben], created_by=admin, n_per_item=2)
     session = TutoringSession.objects.create(student=alice, problem=problem, classroom=classroom)
-    for text in ("I got 9 apples.", "Then 12 apples?"):
-        _, tutor_turn = tutoring.post_student_message(session, text)
-        tutoring.run_turn(tutor_turn.pk)  # the worker's own call, here, so the test waits for it
+    # As the worker does; each shown reply and its candidate differ.
+    take_turns(session, [("I got 9 apples.", None), ("Then 12 apples?", None)],
+               replies=[f"Question {n}: what is in one bag?" for n in range(1, 9)])
     assert queue.items.count() == 2
     return queue
 

@@ -3,16 +3,14 @@
 
 import pytest
 
-from agents.llm import ScriptedEngine
 from apps.accounts.models import Classroom, Enrolment
 from apps.annotation import candidates
 from apps.annotation.models import CandidatePair
 from apps.learners.models import LearnerReward
 from apps.learners.selectors import lane_for
 from apps.traces.models import Run
-from apps.tutoring import services
 from apps.tutoring.models import TutoringSession
-from config.celery import app as celery_app
+from tests.exports.factories import take_turns
 
 pytestmark = pytest.mark.django_db
 
@@ -24,18 +22,12 @@ def session(alice, problem):
 
 
 @pytest.fixture
-def take_turn(monkeypatch, django_capture_on_commit_callbacks):
-    monkeypatch.setitem(celery_app.conf, "task_always_eager", True)
-
+def take_turn():
     def take(session, text, replies):
-        engine = ScriptedEngine(replies)
-        monkeypatch.setattr(services, "get_llm", lambda: engine)
-        monkeypatch.setattr(candidates, "get_llm", lambda: engine)  # one engine for both replies
-        _student, tutor = services.post_student_message(session, text)
-        with django_capture_on_commit_callbacks(execute=True):  # a candidate task is queued on commit
-            services.run_turn(tutor.pk)
-        tutor.refresh_from_db()
-        return tutor, engine
+        """One student message answered as the worker does (`take_turns`: the candidate task,
+        queued on commit, runs there eagerly with the same engine)."""
+        engine = take_turns(session, [(text, None)], replies=replies)
+        return session.turns.filter(author="tutor").order_by("index").last(), engine
     return take
 
 
