@@ -151,25 +151,33 @@ def resolve(post: dict, placeholders: dict[str, str]) -> dict:
             for key, value in post.items()}
 
 
-def nothing_to_read(post: dict) -> bool:
-    asked = ExportFilters(sources=tuple(post.get("sources", ())))
-    return not sources_for(FORMATS[post["format"]].reads, asked)
+def whole_form_refusal(post: dict) -> str | None:
+    """What a post with every field valid is still refused for, as a whole (the first that holds):
+    a file type its format does not write, or no source of the records it reads."""
+    fmt = FORMATS[post["format"]]
+    if post["file_type"] not in fmt.file_types:
+        return f"{fmt.name} files are {' or '.join(fmt.file_types)} only"
+    if not sources_for(fmt.reads, ExportFilters(sources=tuple(post.get("sources", ())))):
+        return "no source provides"
+    return None
 
 
 @FUZZ
 @given(drawn=export_posts())
+@example(drawn=({"format": "openai_chat", "file_type": "parquet", "sources": []}, set()))
 def test_export_form_runs_a_whole_dataset_or_names_every_bad_field(client, people, classroom,
                                                                   exports_root, drawn):
     post, bad = resolve(drawn[0], {"@classroom": str(classroom.pk)}), drawn[1]
     before, files = snapshot(), files_under(exports_root)
     response = as_(client, people, "admin").post("/exports/new/", post)
     event("refused" if response.status_code == 200 else "accepted")
-    if bad or nothing_to_read(post):
+    refusal = None if bad else whole_form_refusal(post)
+    if bad or refusal:
         assert response.status_code == 200, response.status_code
         errors = response.context["form"].errors
         assert set(errors) == (bad or {"__all__"}), (errors, post)
         if not bad:
-            assert "no source provides" in errors["__all__"][0]
+            assert refusal in errors["__all__"][0]
         assert snapshot() == before and files_under(exports_root) == files
         return
     assert response.status_code == 302, response.context["form"].errors
